@@ -1,0 +1,1 @@
+"""API keys, ephemeral tokens and quotas."""

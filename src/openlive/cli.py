@@ -1,0 +1,89 @@
+"""The ``openlive`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from .settings import Settings
+
+app = typer.Typer(
+    help="openlive: a self-hosted, wire-compatible Gemini Live API server on local models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+
+
+@app.callback()
+def _root() -> None:
+    """openlive: a self-hosted, wire-compatible Gemini Live API server on local models."""
+
+
+def _settings(**flags: Any) -> Settings:
+    """Flags given on the command line win over OPENLIVE_* variables and the config file."""
+    config_file = flags.pop("config", None)
+    given = {name: value for name, value in flags.items() if value not in (None, [], ())}
+    if config_file is not None:
+        return Settings(_env_file=config_file, **given)  # type: ignore[call-arg]
+    return Settings(**given)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    tls: Annotated[
+        bool | None, typer.Option("--tls/--no-tls", help="Serve wss:// with a local certificate.")
+    ] = None,
+    cert_dir: Annotated[Path | None, typer.Option(help="Where the TLS certificate lives.")] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option(help="embedded | embedded:<file.gguf> | embedded:hf:<owner/repo/file.gguf> "
+                     "| openai:<base_url>"),
+    ] = None,
+    llm_model: Annotated[str | None, typer.Option(help="Model name for an openai: server.")] = None,
+    llm_threads: Annotated[int | None, typer.Option(help="CPU threads for the embedded LLM.")] = None,
+    api_key: Annotated[
+        list[str] | None, typer.Option(help="Accept only this API key (repeatable).")
+    ] = None,
+    api_keys_file: Annotated[Path | None, typer.Option(help="File with one API key a line.")] = None,
+    allowed_model: Annotated[
+        list[str] | None, typer.Option(help="Accept only this model name (repeatable).")
+    ] = None,
+    strict: Annotated[
+        bool | None, typer.Option("--strict/--lenient", help="Refuse unknown setup fields.")
+    ] = None,
+    log_level: Annotated[str | None, typer.Option(help="debug, info, warning or error.")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="A file of OPENLIVE_* settings (KEY=value lines).")
+    ] = None,
+) -> None:
+    """Run the Live API server. Models load at start; the server says when it is ready."""
+    from .server.serve import run_server
+
+    settings = _settings(
+        host=host, port=port, tls=tls, cert_dir=cert_dir, llm=llm, llm_model=llm_model,
+        llm_threads=llm_threads, api_keys=api_key, api_keys_file=api_keys_file,
+        allowed_models=allowed_model, strict=strict, log_level=log_level, config=config,
+    )
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        asyncio.run(run_server(settings, console))
+    except KeyboardInterrupt:
+        pass
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

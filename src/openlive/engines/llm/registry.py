@@ -1,0 +1,34 @@
+"""Map the ``llm`` setting to an engine: ``embedded[:<gguf spec>]`` or ``openai:<base_url>``."""
+
+from __future__ import annotations
+
+from ...settings import Settings
+from .base import LLMEngine, LLMError
+from .embedded import EmbeddedLLM
+from .model_source import ModelNotFound, resolve_gguf
+from .openai_compat import OpenAICompatibleLLM
+
+
+def create_llm_engine(settings: Settings) -> LLMEngine:
+    kind, _, argument = settings.llm.partition(":")
+    if kind == "openai":
+        if not argument:
+            raise LLMError("openai: needs a base URL, e.g. openai:http://127.0.0.1:11434/v1")
+        return OpenAICompatibleLLM(
+            argument,
+            model=settings.llm_model,
+            api_key=settings.llm_api_key,
+            timeout_s=settings.llm_timeout_s,
+        )
+    if kind == "embedded":
+        try:
+            source = resolve_gguf(argument)
+        except ModelNotFound as error:
+            raise LLMError(str(error)) from error
+        return EmbeddedLLM(
+            source,
+            threads=settings.llm_threads,
+            context=settings.llm_context,
+            parallel=settings.llm_parallel,
+        )
+    raise LLMError(f"unknown LLM engine {settings.llm!r}; use embedded[:<gguf>] or openai:<url>")

@@ -1,0 +1,1 @@
+"""Sans-I/O Gemini Live protocol: bytes in, typed messages out, and back. No sockets, no asyncio."""

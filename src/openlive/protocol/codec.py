@@ -1,0 +1,79 @@
+"""Bytes ↔ typed messages. Every failure to decode is a ``ProtocolError`` with a close code."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from .client_messages import MESSAGE_TYPES, ClientMessage, Setup
+from .errors import ProtocolError, invalid_json, unknown_field
+from .server_messages import ServerMessage
+
+_CAMEL_NAMES = {
+    "setup": "setup",
+    "client_content": "clientContent",
+    "realtime_input": "realtimeInput",
+    "tool_response": "toolResponse",
+    "context_update": "contextUpdate",
+}
+
+
+@dataclass(frozen=True)
+class Decoded:
+    message: ClientMessage
+    unknown_fields: list[tuple[str, str]] = field(default_factory=list)
+    """``(name, path)`` of fields nobody declares; the caller logs them or, in strict mode, refuses."""
+
+
+def decode_client_message(frame: str | bytes, *, max_bytes: int | None = None) -> Decoded:
+    """Decode one client frame (text or binary, UTF-8 JSON) into exactly one typed message."""
+    size = len(frame.encode("utf-8") if isinstance(frame, str) else frame)
+    if max_bytes is not None and size > max_bytes:
+        raise ProtocolError(f"Request payload size exceeds the limit: {max_bytes} bytes.")
+    try:
+        payload = json.loads(frame)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise invalid_json(f"Syntax error: {type(error).__name__}.") from None
+    if not isinstance(payload, dict):
+        raise invalid_json("Expected a JSON object at the top level.")
+    present = {key: value for key, value in payload.items() if value is not None}
+    for key in present:
+        if key not in MESSAGE_TYPES:
+            raise unknown_field(key, "")
+    if len(present) != 1:
+        names = ", ".join(_CAMEL_NAMES.get(k, k) for k in present) or "none"
+        raise invalid_json(f"Expected exactly one message field, got {len(present)}: {names}.")
+    (key, body), = present.items()
+    if not isinstance(body, dict):
+        raise invalid_json(f"Invalid value at '{_CAMEL_NAMES.get(key, key)}': expected an object.")
+    model_type = MESSAGE_TYPES[key]
+    try:
+        message = model_type.model_validate(body)
+    except ValidationError as error:
+        raise _validation_error(key, error) from None
+    except RecursionError:
+        raise invalid_json("Message nested too deeply.") from None
+    path = _snake(key)
+    return Decoded(message, message.unknown_fields(path))  # type: ignore[arg-type]
+
+
+def encode_server_message(message: ServerMessage) -> bytes:
+    """UTF-8 JSON for one BINARY frame (iOS and Flutter drop text frames)."""
+    return json.dumps(message.to_wire(), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def describe_setup(setup: Setup) -> str:
+    return setup.model.removeprefix("models/") or "(none)"
+
+
+def _snake(key: str) -> str:
+    return {v: k for k, v in _CAMEL_NAMES.items()}.get(key, key)
+
+
+def _validation_error(key: str, error: ValidationError) -> ProtocolError:
+    first = error.errors(include_url=False)[0]
+    location = ".".join([_snake(key), *(str(part) for part in first["loc"])])
+    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    return invalid_json(f"Invalid value at '{location}': {message}.")

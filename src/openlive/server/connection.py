@@ -1,0 +1,157 @@
+"""One WebSocket connection: a thin loop that moves frames between the socket and a LiveSession."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ..protocol.client_messages import Setup
+from ..protocol.codec import decode_client_message, encode_server_message
+from ..protocol.errors import (
+    INTERNAL_ERROR_REASON,
+    INVALID_API_KEY,
+    UNAVAILABLE_REASON,
+    CloseCode,
+    ProtocolError,
+    model_not_found,
+    unknown_field,
+)
+from ..protocol.routing import Route, bare_model_name, credentials_from, route_for_path
+from ..session import Close, LiveSession
+from ..auth.keys import key_is_valid
+from .runtime import Runtime
+
+log = logging.getLogger("openlive.connection")
+
+
+class _Disconnected(Exception):
+    pass
+
+
+class Connection:
+    def __init__(self, websocket: WebSocket, runtime: Runtime) -> None:
+        self.websocket = websocket
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.session: LiveSession | None = None
+
+    async def run(self) -> None:
+        # Like Google: accept the upgrade, then report every problem as a close code and reason
+        # (an HTTP refusal is not surfaced as an APIError by google-genai).
+        await self.websocket.accept()
+        try:
+            route = route_for_path(self.websocket.url.path)
+            if route is None:
+                raise ProtocolError(
+                    f"Method not found: {self.websocket.url.path[:60]}", CloseCode.POLICY_VIOLATION
+                )
+            setup = await self._receive_setup()
+            self._authorize()
+            await self._wait_until_ready()
+            self._check_model(setup, route)
+            self.session = LiveSession(setup, route, self.runtime.services)
+            self.session.start()
+            log.info("session %s opened (%s, model %s)", self.session.session_id,
+                     route.surface.value, setup.model)
+            await self._pump(self.session)
+        except ProtocolError as error:
+            log.info("closing %s: %s %s", self._who(), error.code, error.reason)
+            await self._close(error.code, error.reason)
+        except _Disconnected:
+            pass
+        except Exception:
+            log.exception("internal error in %s", self._who())
+            await self._close(CloseCode.INTERNAL_ERROR, INTERNAL_ERROR_REASON)
+        finally:
+            if self.session is not None:
+                await self.session.aclose()
+                log.info("session %s closed", self.session.session_id)
+
+    async def _receive_frame(self) -> str | bytes:
+        message = await self.websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            raise _Disconnected
+        text, data = message.get("text"), message.get("bytes")
+        return text if text is not None else (data or b"")
+
+    def _decode(self, frame: str | bytes):
+        decoded = decode_client_message(frame, max_bytes=self.settings.max_message_bytes)
+        for name, path in decoded.unknown_fields:
+            if self.settings.strict:
+                raise unknown_field(name, path)
+            log.warning("ignoring unknown field %r at %r", name, path or "(top level)")
+        return decoded.message
+
+    async def _receive_setup(self) -> Setup:
+        try:
+            async with asyncio.timeout(self.settings.setup_timeout_s):
+                frame = await self._receive_frame()
+        except TimeoutError:
+            raise ProtocolError("Invalid request: no setup message received.") from None
+        message = self._decode(frame)
+        if not isinstance(message, Setup):
+            raise ProtocolError("Invalid request: the first message must be setup.")
+        return message
+
+    def _authorize(self) -> None:
+        if not self.runtime.api_keys:
+            return
+        credentials = credentials_from(self.websocket.query_params, self.websocket.headers)
+        if not any(key_is_valid(value, self.runtime.api_keys) for value in credentials.any):
+            raise INVALID_API_KEY
+
+    async def _wait_until_ready(self) -> None:
+        if self.runtime.ready.is_set():
+            return
+        try:
+            async with asyncio.timeout(self.settings.setup_timeout_s):
+                await self.runtime.ready.wait()
+        except TimeoutError:
+            raise ProtocolError(UNAVAILABLE_REASON, CloseCode.INTERNAL_ERROR) from None
+
+    def _check_model(self, setup: Setup, route: Route) -> None:
+        allowed = self.settings.allowed_models
+        if allowed and bare_model_name(setup.model) not in allowed:
+            raise model_not_found(setup.model or "models/", route.api_version)
+
+    async def _pump(self, session: LiveSession) -> None:
+        """Read client frames into the session while a writer drains its outbox."""
+        writer = asyncio.create_task(self._write(session), name="writer")
+        reader = asyncio.create_task(self._read(session), name="reader")
+        done, pending = await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, _Disconnected):
+                await task
+        for task in done:
+            task.result()  # re-raise ProtocolError, _Disconnected or a bug
+
+    async def _read(self, session: LiveSession) -> None:
+        while True:
+            frame = await self._receive_frame()
+            await session.handle(self._decode(frame))
+
+    async def _write(self, session: LiveSession) -> None:
+        while True:
+            item = await session.outbox.get()
+            if isinstance(item, Close):
+                await self._close(item.code, item.reason)
+                raise _Disconnected
+            try:
+                await self.websocket.send_bytes(encode_server_message(item.message))
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                raise _Disconnected from None
+            item.sent = True
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.websocket.close(code=code, reason=reason)
+
+    def _who(self) -> str:
+        if self.session is not None:
+            return f"session {self.session.session_id}"
+        client = self.websocket.client
+        return f"connection from {client.host}:{client.port}" if client else "connection"

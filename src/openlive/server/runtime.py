@@ -1,0 +1,46 @@
+"""What one server process holds: settings, the shared engines, and whether they are ready."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from ..engines.llm import LLMEngine, create_llm_engine
+from ..session import SessionServices
+from ..settings import Settings
+
+log = logging.getLogger("openlive.runtime")
+
+ProgressHook = Callable[[str, str], None]
+"""``(stage, message)`` — how start-up reports its progress to whoever displays it."""
+
+
+class Runtime:
+    def __init__(self, settings: Settings, *, llm: LLMEngine | None = None) -> None:
+        self.settings = settings
+        self.llm = llm if llm is not None else create_llm_engine(settings)
+        self.ready = asyncio.Event()
+        self.failed: BaseException | None = None
+        self.api_keys = settings.all_api_keys()
+
+    @property
+    def services(self) -> SessionServices:
+        return SessionServices(llm=self.llm)
+
+    async def load(self, progress: ProgressHook | None = None) -> None:
+        """Load every model once, before the first session. Reports each stage to ``progress``."""
+        report = progress or (lambda stage, message: log.info("%s: %s", stage, message))
+        try:
+            started = time.perf_counter()
+            report("llm", f"loading {self.llm.description}")
+            await self.llm.load()
+            report("llm", f"ready in {time.perf_counter() - started:.1f}s: {self.llm.description}")
+        except BaseException as error:
+            self.failed = error
+            raise
+        self.ready.set()
+
+    async def aclose(self) -> None:
+        await self.llm.aclose()

@@ -1,0 +1,43 @@
+"""The conversation as the LLM sees it, in OpenAI chat-completions form.
+
+Entries are only ever appended, never rewritten, so the rendered prompt of turn N is a byte-for-byte
+prefix of turn N+1's and the runtime's prompt cache is reused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..protocol.client_messages import Content
+
+ROLE_TO_OPENAI = {"user": "user", "model": "assistant", "assistant": "assistant", None: "user"}
+
+
+@dataclass
+class Conversation:
+    system_instruction: str = ""
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+    def append(self, role: str, text: str) -> None:
+        if text:
+            self.entries.append({"role": role, "content": text})
+
+    def append_content(self, content: Content) -> None:
+        self.append(ROLE_TO_OPENAI.get(content.role, "user"), content.text())
+
+    def messages(self) -> list[dict[str, Any]]:
+        """System instruction first, then the turns, consecutive same-role turns joined.
+
+        Many chat templates insist that user and assistant alternate; joining at render time keeps
+        the stored entries untouched.
+        """
+        rendered: list[dict[str, Any]] = []
+        if self.system_instruction:
+            rendered.append({"role": "system", "content": self.system_instruction})
+        for entry in self.entries:
+            if rendered and rendered[-1]["role"] == entry["role"] != "system":
+                rendered[-1] = {**rendered[-1], "content": rendered[-1]["content"] + "\n" + entry["content"]}
+            else:
+                rendered.append(dict(entry))
+        return rendered

@@ -1,0 +1,53 @@
+"""What the session wants sent, in order, each item tagged with the generation that produced it.
+
+The writer (server side) drops items of a generation that has since been cancelled, so stale output
+can never reach the socket, and marks what it did send, so the session knows what the user got.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from ..protocol.errors import CloseCode, truncate_reason
+from ..protocol.server_messages import ServerMessage
+
+
+@dataclass
+class Outgoing:
+    message: ServerMessage
+    generation: int | None = None  # None: not part of a reply, always sent
+    sent: bool = False
+
+
+@dataclass(frozen=True)
+class Close:
+    code: CloseCode
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", truncate_reason(self.reason))
+
+
+@dataclass
+class Outbox:
+    current_generation: int = 0
+    _queue: asyncio.Queue[Outgoing | Close] = field(default_factory=asyncio.Queue)
+
+    def put(self, message: ServerMessage, generation: int | None = None) -> Outgoing:
+        item = Outgoing(message, generation)
+        self._queue.put_nowait(item)
+        return item
+
+    def close(self, code: CloseCode, reason: str = "") -> None:
+        self._queue.put_nowait(Close(code, reason))
+
+    def is_stale(self, item: Outgoing) -> bool:
+        return item.generation is not None and item.generation != self.current_generation
+
+    async def get(self) -> Outgoing | Close:
+        """The next item to send, skipping stale ones."""
+        while True:
+            item = await self._queue.get()
+            if isinstance(item, Close) or not self.is_stale(item):
+                return item

@@ -1,0 +1,68 @@
+"""The one settings object. Every knob comes from here: CLI flags, ``OPENLIVE_*`` environment
+variables or a ``.env``-style config file, in that order of precedence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path.home() / ".openlive"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OPENLIVE_", env_file=None, extra="ignore", validate_default=True
+    )
+
+    # Network
+    host: str = "127.0.0.1"
+    port: int = 8765
+    tls: bool = False
+    cert_dir: Path = DEFAULT_DATA_DIR / "certs"
+
+    # Authentication: with no keys configured, every credential (or none) is accepted.
+    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    api_keys_file: Path | None = None
+
+    # Protocol
+    strict: bool = False
+    """Reject unknown setup fields with 1007, as Google does, instead of logging them."""
+    allowed_models: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """When set, only these model names (without ``models/``) are accepted; others get 1008."""
+    max_message_bytes: int = 8 * 1024 * 1024
+    setup_timeout_s: float = 30.0
+
+    # LLM
+    llm: str = "embedded"
+    """``embedded`` (the packaged placeholder), ``embedded:<path.gguf>``, ``embedded:hf:<repo>/<file>``,
+    or ``openai:<base_url>`` for any OpenAI-compatible server."""
+    llm_model: str = ""
+    """Model name sent to an ``openai:`` server; empty asks the server's ``/models`` for the first."""
+    llm_api_key: str = ""
+    llm_threads: int = 2
+    llm_context: int = 8192
+    llm_parallel: int = 4
+    """Sessions that can generate at once on the embedded runtime (each gets llm_context tokens)."""
+    llm_timeout_s: float = 120.0
+
+    log_level: str = "info"
+
+    @field_validator("api_keys", "allowed_models", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    def all_api_keys(self) -> list[str]:
+        """Keys from settings plus one key per line of ``api_keys_file`` (``#`` starts a comment)."""
+        keys = list(self.api_keys)
+        if self.api_keys_file is not None:
+            for line in self.api_keys_file.read_text().splitlines():
+                line = line.split("#", 1)[0].strip()
+                if line:
+                    keys.append(line)
+        return keys
