@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from pathlib import Path
 from typing import Annotated, Any
@@ -44,15 +45,21 @@ def serve(
     cert_dir: Annotated[Path | None, typer.Option(help="Where the TLS certificate lives.")] = None,
     llm: Annotated[
         str | None,
-        typer.Option(help="embedded | embedded:<file.gguf> | embedded:hf:<owner/repo/file.gguf> "
-                     "| openai:<base_url>"),
+        typer.Option(
+            help="embedded | embedded:<file.gguf> | embedded:hf:<owner/repo/file.gguf> "
+            "| openai:<base_url>"
+        ),
     ] = None,
     llm_model: Annotated[str | None, typer.Option(help="Model name for an openai: server.")] = None,
-    llm_threads: Annotated[int | None, typer.Option(help="CPU threads for the embedded LLM.")] = None,
+    llm_threads: Annotated[
+        int | None, typer.Option(help="CPU threads for the embedded LLM.")
+    ] = None,
     api_key: Annotated[
         list[str] | None, typer.Option(help="Accept only this API key (repeatable).")
     ] = None,
-    api_keys_file: Annotated[Path | None, typer.Option(help="File with one API key a line.")] = None,
+    api_keys_file: Annotated[
+        Path | None, typer.Option(help="File with one API key a line.")
+    ] = None,
     allowed_model: Annotated[
         list[str] | None, typer.Option(help="Accept only this model name (repeatable).")
     ] = None,
@@ -68,17 +75,25 @@ def serve(
     from .server.serve import run_server
 
     settings = _settings(
-        host=host, port=port, tls=tls, cert_dir=cert_dir, llm=llm, llm_model=llm_model,
-        llm_threads=llm_threads, api_keys=api_key, api_keys_file=api_keys_file,
-        allowed_models=allowed_model, strict=strict, log_level=log_level, config=config,
+        host=host,
+        port=port,
+        tls=tls,
+        cert_dir=cert_dir,
+        llm=llm,
+        llm_model=llm_model,
+        llm_threads=llm_threads,
+        api_keys=api_key,
+        api_keys_file=api_keys_file,
+        allowed_models=allowed_model,
+        strict=strict,
+        log_level=log_level,
+        config=config,
     )
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_server(settings, console))
-    except KeyboardInterrupt:
-        pass
 
 
 def main() -> None:

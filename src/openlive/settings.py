@@ -37,16 +37,20 @@ class Settings(BaseSettings):
 
     # LLM
     llm: str = "embedded"
-    """``embedded`` (the packaged placeholder), ``embedded:<path.gguf>``, ``embedded:hf:<repo>/<file>``,
-    or ``openai:<base_url>`` for any OpenAI-compatible server."""
+    """``embedded`` (the packaged placeholder), ``embedded:<path.gguf>``,
+    ``embedded:hf:<repo>/<file>``, or ``openai:<base_url>`` for any OpenAI-compatible server."""
     llm_model: str = ""
-    """Model name sent to an ``openai:`` server; empty asks the server's ``/models`` for the first."""
+    """Model name for an ``openai:`` server; empty takes the first one its ``/models`` lists."""
     llm_api_key: str = ""
     llm_threads: int = 2
     llm_context: int = 8192
     llm_parallel: int = 4
     """Sessions that can generate at once on the embedded runtime (each gets llm_context tokens)."""
     llm_timeout_s: float = 120.0
+    llm_max_tokens: int = 1024
+    """Reply length cap when the client sets no maxOutputTokens (small models ramble on)."""
+    llm_trace_file: Path | None = None
+    """Append every LLM request to this file as a JSON line (debugging prompts)."""
 
     log_level: str = "info"
 
@@ -58,7 +62,7 @@ class Settings(BaseSettings):
         return value
 
     def all_api_keys(self) -> list[str]:
-        """Keys from settings plus one key per line of ``api_keys_file`` (``#`` starts a comment)."""
+        """Keys from settings, plus one a line from ``api_keys_file`` (``#`` starts a comment)."""
         keys = list(self.api_keys)
         if self.api_keys_file is not None:
             for line in self.api_keys_file.read_text().splitlines():

@@ -24,7 +24,7 @@ _CAMEL_NAMES = {
 class Decoded:
     message: ClientMessage
     unknown_fields: list[tuple[str, str]] = field(default_factory=list)
-    """``(name, path)`` of fields nobody declares; the caller logs them or, in strict mode, refuses."""
+    """``(name, path)`` of undeclared fields: the caller logs them or, in strict mode, refuses."""
 
 
 def decode_client_message(frame: str | bytes, *, max_bytes: int | None = None) -> Decoded:
@@ -45,7 +45,7 @@ def decode_client_message(frame: str | bytes, *, max_bytes: int | None = None) -
     if len(present) != 1:
         names = ", ".join(_CAMEL_NAMES.get(k, k) for k in present) or "none"
         raise invalid_json(f"Expected exactly one message field, got {len(present)}: {names}.")
-    (key, body), = present.items()
+    ((key, body),) = present.items()
     if not isinstance(body, dict):
         raise invalid_json(f"Invalid value at '{_CAMEL_NAMES.get(key, key)}': expected an object.")
     model_type = MESSAGE_TYPES[key]

@@ -1,10 +1,13 @@
-"""Close codes and the errors that end a session, worded like Google's where the wording is known."""
+"""Close codes and the errors that end a session, worded like Google's where the wording is
+known."""
 
 from __future__ import annotations
 
 from enum import IntEnum
 
-MAX_REASON_BYTES = 123  # RFC 6455: a close frame's payload is at most 125 bytes, 2 of them the code.
+MAX_REASON_BYTES = (
+    123  # RFC 6455: a close frame's payload is at most 125 bytes, 2 of them the code.
+)
 
 
 class CloseCode(IntEnum):

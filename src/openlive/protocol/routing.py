@@ -41,7 +41,9 @@ _ROUTES: list[tuple[re.Pattern[str], Surface]] = [
         Surface.GEMINI,
     ),
     (
-        re.compile(rf"ws/google\.cloud\.aiplatform\.{_VERSION}\.LlmBidiService/BidiGenerateContent$"),
+        re.compile(
+            rf"ws/google\.cloud\.aiplatform\.{_VERSION}\.LlmBidiService/BidiGenerateContent$"
+        ),
         Surface.VERTEX,
     ),
     (
@@ -107,9 +109,9 @@ def credentials_from(query: Mapping[str, str], headers: Mapping[str, str]) -> Cr
 
 
 def bare_model_name(model: str) -> str:
-    """``models/x``, ``projects/p/locations/l/publishers/google/models/x``, ``tunedModels/x`` → ``x``."""
+    """``models/x``, ``projects/p/.../publishers/google/models/x``, ``tunedModels/x`` → ``x``."""
     for marker in ("/models/", "models/", "tunedModels/"):
         index = model.rfind(marker)
         if index != -1 and (marker != "models/" or index == 0):
-            return model[index + len(marker):]
+            return model[index + len(marker) :]
     return model

@@ -14,7 +14,10 @@ from pydantic.alias_generators import to_camel
 
 class ServerModel(BaseModel):
     model_config = ConfigDict(
-        alias_generator=to_camel, serialize_by_alias=True, validate_by_name=True, validate_by_alias=True
+        alias_generator=to_camel,
+        serialize_by_alias=True,
+        validate_by_name=True,
+        validate_by_alias=True,
     )
 
 

@@ -1,9 +1,10 @@
 """The base for every wire model: proto3-JSON parsing rules.
 
-Clients mix casings (google-genai sends ``generationConfig`` with ``voice_config`` inside it), Flutter
-sends explicit ``null`` for absent fields, and newer clients send fields we do not know yet. So every
-field is accepted in lowerCamelCase and snake_case, ``null`` means absent, and unknown fields are kept
-aside (``model_extra``) so the decoder can log them or, in strict mode, refuse them.
+Clients mix casings (google-genai sends ``generationConfig`` with ``voice_config`` inside it),
+Flutter sends explicit ``null`` for absent fields, and newer clients send fields we do not know
+yet. So every field is accepted in lowerCamelCase and snake_case, ``null`` means absent, and
+unknown fields are kept aside (``model_extra``) so the decoder can log them or, in strict mode,
+refuse them.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import logging
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from ..auth.keys import key_is_valid
 from ..protocol.client_messages import Setup
 from ..protocol.codec import decode_client_message, encode_server_message
 from ..protocol.errors import (
@@ -21,7 +22,6 @@ from ..protocol.errors import (
 )
 from ..protocol.routing import Route, bare_model_name, credentials_from, route_for_path
 from ..session import Close, LiveSession
-from ..auth.keys import key_is_valid
 from .runtime import Runtime
 
 log = logging.getLogger("openlive.connection")
@@ -54,8 +54,12 @@ class Connection:
             self._check_model(setup, route)
             self.session = LiveSession(setup, route, self.runtime.services)
             self.session.start()
-            log.info("session %s opened (%s, model %s)", self.session.session_id,
-                     route.surface.value, setup.model)
+            log.info(
+                "session %s opened (%s, model %s)",
+                self.session.session_id,
+                route.surface.value,
+                setup.model,
+            )
             await self._pump(self.session)
         except ProtocolError as error:
             log.info("closing %s: %s %s", self._who(), error.code, error.reason)

@@ -27,7 +27,7 @@ class Runtime:
 
     @property
     def services(self) -> SessionServices:
-        return SessionServices(llm=self.llm)
+        return SessionServices(llm=self.llm, default_max_tokens=self.settings.llm_max_tokens)
 
     async def load(self, progress: ProgressHook | None = None) -> None:
         """Load every model once, before the first session. Reports each stage to ``progress``."""

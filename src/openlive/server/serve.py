@@ -55,8 +55,10 @@ async def run_server(settings: Settings, console: Console) -> None:
             await asyncio.sleep(0.05)
         http = "https" if settings.tls else "http"
         address = f"{settings.host}:{settings.port}"
-        console.print(f"[bold green]openlive ready[/] on {scheme}://{address} "
-                      f"(health: {http}://{address}/healthz)")
+        console.print(
+            f"[bold green]openlive ready[/] on {scheme}://{address} "
+            f"(health: {http}://{address}/healthz)"
+        )
         console.print(f"LLM: {runtime.llm.description}")
         if runtime.llm.is_placeholder:
             console.print(f"[yellow]{PLACEHOLDER_ADVICE}[/]")

@@ -37,7 +37,10 @@ class Conversation:
             rendered.append({"role": "system", "content": self.system_instruction})
         for entry in self.entries:
             if rendered and rendered[-1]["role"] == entry["role"] != "system":
-                rendered[-1] = {**rendered[-1], "content": rendered[-1]["content"] + "\n" + entry["content"]}
+                rendered[-1] = {
+                    **rendered[-1],
+                    "content": rendered[-1]["content"] + "\n" + entry["content"],
+                }
             else:
                 rendered.append(dict(entry))
         return rendered

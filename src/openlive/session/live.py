@@ -43,6 +43,7 @@ class SessionServices:
     """The shared engines a session uses. One copy per process, shared by every session."""
 
     llm: LLMEngine
+    default_max_tokens: int = 1024
 
 
 @dataclass
@@ -215,7 +216,7 @@ class LiveSession:
             temperature=config.temperature,
             top_p=config.top_p,
             top_k=config.top_k,
-            max_tokens=config.max_output_tokens,
+            max_tokens=config.max_output_tokens or self.services.default_max_tokens,
             seed=config.seed,
             stop=list(config.stop_sequences),
             presence_penalty=config.presence_penalty,

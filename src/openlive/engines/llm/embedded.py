@@ -1,8 +1,8 @@
 """The embedded runtime: llama.cpp's server, in-process through xllamacpp.
 
-Generation runs on worker threads (the runtime releases the GIL), and tokens cross back to the event
-loop through ``call_soon_threadsafe``. Returning ``True`` from the stream callback stops a generation,
-which is how cancellation reaches the C++ side.
+Generation runs on worker threads (the runtime releases the GIL), and tokens cross back to the
+event loop through ``call_soon_threadsafe``. Returning ``True`` from the stream callback stops a
+generation, which is how cancellation reaches the C++ side.
 """
 
 from __future__ import annotations

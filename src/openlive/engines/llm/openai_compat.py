@@ -1,4 +1,5 @@
-"""Any OpenAI-compatible chat server (vLLM, llama.cpp server, Ollama, SGLang): the scale-out path."""
+"""Any OpenAI-compatible chat server (vLLM, llama.cpp server, Ollama, SGLang): the scale-out
+path."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from .base import ChatDelta, ChatRequest, LLMError, deltas_from_chunk
 class OpenAICompatibleLLM:
     is_placeholder = False
 
-    def __init__(self, base_url: str, *, model: str = "", api_key: str = "", timeout_s: float = 120):
+    def __init__(
+        self, base_url: str, *, model: str = "", api_key: str = "", timeout_s: float = 120
+    ):
         self.base_url = base_url.rstrip("/")
         self.model = model
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}

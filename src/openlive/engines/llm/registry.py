@@ -7,9 +7,17 @@ from .base import LLMEngine, LLMError
 from .embedded import EmbeddedLLM
 from .model_source import ModelNotFound, resolve_gguf
 from .openai_compat import OpenAICompatibleLLM
+from .trace import TracingLLM
 
 
 def create_llm_engine(settings: Settings) -> LLMEngine:
+    engine = _create(settings)
+    if settings.llm_trace_file is not None:
+        return TracingLLM(engine, settings.llm_trace_file)
+    return engine
+
+
+def _create(settings: Settings) -> LLMEngine:
     kind, _, argument = settings.llm.partition(":")
     if kind == "openai":
         if not argument:
