@@ -29,12 +29,15 @@ class Decoded:
 
 def decode_client_message(frame: str | bytes, *, max_bytes: int | None = None) -> Decoded:
     """Decode one client frame (text or binary, UTF-8 JSON) into exactly one typed message."""
-    size = len(frame.encode("utf-8") if isinstance(frame, str) else frame)
+    size = len(frame.encode("utf-8", "surrogatepass") if isinstance(frame, str) else frame)
     if max_bytes is not None and size > max_bytes:
         raise ProtocolError(f"Request payload size exceeds the limit: {max_bytes} bytes.")
     try:
-        payload = json.loads(frame)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        # Decode binary frames strictly ourselves: json.loads(bytes) would let encoded
+        # surrogates through and guess UTF-16/32.
+        text = frame.decode("utf-8") if isinstance(frame, bytes) else frame
+        payload = json.loads(text)
+    except (ValueError, RecursionError) as error:  # JSONDecodeError, UnicodeDecodeError, ...
         raise invalid_json(f"Syntax error: {type(error).__name__}.") from None
     if not isinstance(payload, dict):
         raise invalid_json("Expected a JSON object at the top level.")
@@ -61,7 +64,8 @@ def decode_client_message(frame: str | bytes, *, max_bytes: int | None = None) -
 
 def encode_server_message(message: ServerMessage) -> bytes:
     """UTF-8 JSON for one BINARY frame (iOS and Flutter drop text frames)."""
-    return json.dumps(message.to_wire(), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    text = json.dumps(message.to_wire(), separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8", errors="replace")  # a lone surrogate from client text → "?"
 
 
 def describe_setup(setup: Setup) -> str:

@@ -20,9 +20,10 @@ class CloseCode(IntEnum):
 
 def truncate_reason(reason: str) -> str:
     """Cut ``reason`` to at most 123 UTF-8 bytes without splitting a character."""
-    encoded = reason.encode("utf-8")
+    # "replace": a reason may quote client text, which can hold lone surrogates.
+    encoded = reason.encode("utf-8", errors="replace")
     if len(encoded) <= MAX_REASON_BYTES:
-        return reason
+        return encoded.decode("utf-8")
     return encoded[:MAX_REASON_BYTES].decode("utf-8", errors="ignore")
 
 

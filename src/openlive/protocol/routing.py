@@ -35,26 +35,26 @@ _VERSION = r"(?P<version>v\d+(?:alpha|beta)?\d*)"
 _ROUTES: list[tuple[re.Pattern[str], Surface]] = [
     (
         re.compile(
-            rf"ws/google\.ai\.generativelanguage\.{_VERSION}\.GenerativeService\."
+            rf"/ws/google\.ai\.generativelanguage\.{_VERSION}\.GenerativeService\."
             r"BidiGenerateContent(?P<constrained>Constrained)?$"
         ),
         Surface.GEMINI,
     ),
     (
         re.compile(
-            rf"ws/google\.cloud\.aiplatform\.{_VERSION}\.LlmBidiService/BidiGenerateContent$"
+            rf"/ws/google\.cloud\.aiplatform\.{_VERSION}\.LlmBidiService/BidiGenerateContent$"
         ),
         Surface.VERTEX,
     ),
     (
         re.compile(
-            rf"ws/google\.firebase\.vertexai\.{_VERSION}\.GenerativeService/BidiGenerateContent$"
+            rf"/ws/google\.firebase\.vertexai\.{_VERSION}\.GenerativeService/BidiGenerateContent$"
         ),
         Surface.FIREBASE_GOOGLE_AI,
     ),
     (
         re.compile(
-            rf"ws/google\.firebase\.vertexai\.{_VERSION}\.LlmBidiService/BidiGenerateContent"
+            rf"/ws/google\.firebase\.vertexai\.{_VERSION}\.LlmBidiService/BidiGenerateContent"
             r"/locations/(?P<location>[^/]+)$"
         ),
         Surface.FIREBASE_VERTEX,
@@ -64,7 +64,7 @@ _ROUTES: list[tuple[re.Pattern[str], Surface]] = [
 
 def route_for_path(path: str) -> Route | None:
     """The endpoint ``path`` names, or ``None`` if it is not a Live endpoint."""
-    normalized = re.sub(r"/{2,}", "/", path).rstrip("/")
+    normalized = "/" + re.sub(r"/{2,}", "/", path).strip("/")
     for pattern, surface in _ROUTES:
         match = pattern.search(normalized)
         if match is not None:

@@ -43,12 +43,14 @@ class Connection:
         # (an HTTP refusal is not surfaced as an APIError by google-genai).
         await self.websocket.accept()
         try:
+            # Read the setup before refusing anything: clients send it right after the upgrade,
+            # and a close that races their send surfaces as a confusing client-side error.
+            setup = await self._receive_setup()
             route = route_for_path(self.websocket.url.path)
             if route is None:
                 raise ProtocolError(
                     f"Method not found: {self.websocket.url.path[:60]}", CloseCode.POLICY_VIOLATION
                 )
-            setup = await self._receive_setup()
             self._authorize()
             await self._wait_until_ready()
             self._check_model(setup, route)
