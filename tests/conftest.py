@@ -29,8 +29,12 @@ def server_factory(tmp_path: Path) -> Iterator:
     """Start servers with special settings (keys, strict mode); all stopped after the test."""
     started: list[ServerProcess] = []
 
-    def start(*args: str, tls: bool = True, env: dict[str, str] | None = None) -> ServerProcess:
-        server = start_server(tmp_path / f"server-{len(started)}", *args, tls=tls, env=env)
+    def start(
+        *args: str, tls: bool = True, speech: bool = False, env: dict[str, str] | None = None
+    ) -> ServerProcess:
+        server = start_server(
+            tmp_path / f"server-{len(started)}", *args, tls=tls, speech=speech, env=env
+        )
         started.append(server)
         return server
 

@@ -98,9 +98,11 @@ def start_server(
     workdir: Path,
     *args: str,
     tls: bool = True,
+    speech: bool = False,
     env: dict[str, str] | None = None,
     wait: bool = True,
 ) -> ServerProcess:
+    """A server process; text-only unless ``speech`` (loading the voice models costs seconds)."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     command = [
@@ -120,6 +122,7 @@ def start_server(
         "OPENLIVE_LLM_TRACE_FILE": str(workdir / "llm-requests.jsonl"),
         "OPENLIVE_LLM_THREADS": "1",
         "OPENLIVE_LLM_PARALLEL": "2",
+        "OPENLIVE_SPEECH": "1" if speech else "0",
         **(env or {}),
     }
     log = (workdir / "server.log").open("wb")

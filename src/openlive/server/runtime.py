@@ -8,8 +8,9 @@ import time
 from collections.abc import Callable
 
 from ..engines.llm import LLMEngine, create_llm_engine
-from ..session import SessionServices
+from ..session import SessionServices, SpeechServices
 from ..settings import Settings
+from .speech_loader import load_speech
 
 log = logging.getLogger("openlive.runtime")
 
@@ -24,10 +25,13 @@ class Runtime:
         self.ready = asyncio.Event()
         self.failed: BaseException | None = None
         self.api_keys = settings.all_api_keys()
+        self.speech: SpeechServices | None = None
 
     @property
     def services(self) -> SessionServices:
-        return SessionServices(llm=self.llm, default_max_tokens=self.settings.llm_max_tokens)
+        return SessionServices(
+            llm=self.llm, default_max_tokens=self.settings.llm_max_tokens, speech=self.speech
+        )
 
     async def load(self, progress: ProgressHook | None = None) -> None:
         """Load every model once, before the first session. Reports each stage to ``progress``."""
@@ -37,6 +41,8 @@ class Runtime:
             report("llm", f"loading {self.llm.description}")
             await self.llm.load()
             report("llm", f"ready in {time.perf_counter() - started:.1f}s: {self.llm.description}")
+            if self.settings.speech:
+                self.speech = await load_speech(self.settings, report)
         except BaseException as error:
             self.failed = error
             raise
@@ -44,3 +50,6 @@ class Runtime:
 
     async def aclose(self) -> None:
         await self.llm.aclose()
+        if self.speech is not None:
+            self.speech.asr_executor.shutdown(wait=False, cancel_futures=True)
+            self.speech.tts_executor.shutdown(wait=False, cancel_futures=True)

@@ -7,10 +7,12 @@ import asyncio
 import uvicorn
 from rich.console import Console
 
+from ..engines.llm import LLMError
 from ..engines.llm.model_source import PLACEHOLDER_ADVICE
 from ..settings import Settings
 from .app import create_app
 from .runtime import Runtime
+from .speech_loader import SpeechUnavailable
 from .tls import ensure_certificate
 
 # Our own size check gives a clear 1007; the transport's limit only stops absurd frames.
@@ -18,7 +20,11 @@ TRANSPORT_MAX_MESSAGE_FACTOR = 4
 
 
 async def run_server(settings: Settings, console: Console) -> None:
-    runtime = Runtime(settings)
+    try:
+        runtime = Runtime(settings)
+    except (LLMError, SpeechUnavailable) as error:
+        console.print(f"[red]could not start:[/] {error}")
+        raise SystemExit(1) from None
     status = console.status("starting", spinner="dots")
     status.start()
 
@@ -70,4 +76,6 @@ async def run_server(settings: Settings, console: Console) -> None:
         if runtime.failed is not None:
             console.print(f"[red]could not start:[/] {runtime.failed}")
             server.should_exit = True
+            await serving
+            raise SystemExit(1)
     await serving

@@ -3,7 +3,8 @@
 It knows no transport: the server moves frames between the socket and the session's outbox.
 """
 
-from .live import LiveSession, SessionServices
+from .live import LiveSession
 from .outbox import Close, Outbox, Outgoing
+from .services import SessionServices, SpeechServices
 
-__all__ = ["Close", "LiveSession", "Outbox", "Outgoing", "SessionServices"]
+__all__ = ["Close", "LiveSession", "Outbox", "Outgoing", "SessionServices", "SpeechServices"]

@@ -1,15 +1,24 @@
-"""LiveSession: the state of one conversation and the rules that drive it."""
+"""LiveSession: the state of one conversation and the rules that drive it.
+
+Input arrives through ``handle``; everything to send goes into ``outbox``. A reply runs as one
+task tagged with a generation number: interrupting it bumps the number, so anything it queued
+but the writer has not sent yet is dropped, and history keeps only what the user got.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 
-from ..engines.llm import ChatRequest, LLMEngine, LLMError, Usage
+from ..audio.pcm import OUTPUT_MIME
+from ..engines.llm import ChatRequest, LLMError, Usage
 from ..protocol.client_messages import (
+    Blob,
     ClientContent,
     ClientMessage,
     Content,
@@ -21,41 +30,50 @@ from ..protocol.client_messages import (
 from ..protocol.errors import INTERNAL_ERROR_REASON, CloseCode, ProtocolError
 from ..protocol.routing import Route
 from ..protocol.server_messages import (
+    InlineData,
     ModalityTokenCount,
     ModelTurn,
     ServerContent,
     ServerMessage,
     ServerPart,
     SetupComplete,
+    Transcription,
     UsageMetadata,
 )
+from .config import NOT_ENABLED, SessionConfig, resolve_config
 from .history import Conversation
+from .listener import Listener
 from .outbox import Outbox, Outgoing
+from .services import SessionServices
+from .speech_out import SpeechOutput
 from .state import TurnEvent, TurnState, next_state
 
 log = logging.getLogger("openlive.session")
 
-MODALITIES = {"TEXT", "AUDIO"}
-
-
-@dataclass(frozen=True)
-class SessionServices:
-    """The shared engines a session uses. One copy per process, shared by every session."""
-
-    llm: LLMEngine
-    default_max_tokens: int = 1024
-
 
 @dataclass
 class _Reply:
-    """One model reply in progress: what was produced, and what of it was sent."""
+    """One model reply in progress: what was produced, and what of it reached the user."""
 
     generation: int
-    chunks: list[tuple[Outgoing, str]]
+    text_chunks: list[tuple[Outgoing, str]] = field(default_factory=list)
+    produced: list[str] = field(default_factory=list)
     usage: Usage | None = None
+    speech: SpeechOutput | None = None
 
-    def sent_text(self) -> str:
-        return "".join(text for item, text in self.chunks if item.sent)
+    def heard_text(self) -> str:
+        if self.speech is not None:
+            return self.speech.heard_text(time.monotonic())
+        return "".join(text for item, text in self.text_chunks if item.sent)
+
+
+@dataclass
+class Frame:
+    """The newest camera frame, kept for when a turn ends."""
+
+    data: bytes
+    mime_type: str
+    received_at: float
 
 
 def _instruction_text(content: Content | None) -> str:
@@ -68,13 +86,26 @@ class LiveSession:
         self.route = route
         self.services = services
         self.session_id = uuid.uuid4().hex
+        self.config: SessionConfig = resolve_config(
+            setup, speech_available=services.speech is not None
+        )
         self.outbox = Outbox()
         self.state = TurnState.IDLE
         self.conversation = Conversation(_instruction_text(setup.system_instruction))
-        self.response_modality = self._validate_modality(setup)
+        self.latest_frame: Frame | None = None
         self._reply: _Reply | None = None
         self._task: asyncio.Task[None] | None = None
         self._respond_when_idle = False
+        self.listener: Listener | None = None
+        if services.speech is not None:
+            self.listener = Listener(
+                services.speech,
+                self.config,
+                on_speech_started=self._on_speech_started,
+                on_transcript=self._on_input_transcript,
+                on_user_turn=self._on_spoken_turn,
+                model_is_audible=self._model_is_audible,
+            )
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -84,6 +115,8 @@ class LiveSession:
 
     async def aclose(self) -> None:
         """The connection is gone: stop whatever runs, quietly."""
+        if self.listener is not None:
+            await self.listener.aclose()
         task, self._task = self._task, None
         if task is not None and not task.done():
             self.outbox.current_generation += 1
@@ -116,14 +149,26 @@ class LiveSession:
             self._start_reply()
 
     async def _on_realtime_input(self, message: RealtimeInput) -> None:
+        for blob in [message.audio, message.video, *message.media_chunks]:
+            if blob is not None:
+                await self._on_blob(blob)
+        if message.activity_start is not None:
+            await self._require_listener().activity_start()
+        if message.activity_end is not None:
+            await self._require_listener().activity_end()
+        if message.audio_stream_end:
+            await self._require_listener().audio_stream_end()
         if message.text:
-            if self._no_interruption() and self.state is TurnState.GENERATING:
-                self.conversation.append("user", message.text)
-                self._respond_when_idle = True
-                return
-            await self._interrupt()
-            self.conversation.append("user", message.text)
-            self._start_reply()
+            await self._on_user_text(message.text)
+
+    async def _on_blob(self, blob: Blob) -> None:
+        kind = blob.mime_type.split("/", 1)[0].lower()
+        if kind == "image":
+            self.latest_frame = Frame(blob.data, blob.mime_type, time.monotonic())
+        elif kind == "audio" or not blob.mime_type:
+            await self._require_listener().feed(blob.data, blob.mime_type or "audio/pcm")
+        else:
+            raise ProtocolError(f"Unsupported media MIME type {blob.mime_type[:40]!r}.")
 
     def _on_tool_response(self, message: ToolResponse) -> None:
         for response in message.function_responses:
@@ -137,56 +182,138 @@ class LiveSession:
         if message.tools is not None:
             self.setup.tools = message.tools.tools
 
+    async def _on_user_text(self, text: str) -> None:
+        if self.state is not TurnState.IDLE and not self.config.interrupts:
+            self.conversation.append("user", text)
+            self._respond_when_idle = True
+            return
+        await self._interrupt()
+        self.conversation.append("user", text)
+        self._start_reply()
+
+    # -- listener callbacks -------------------------------------------------------------------
+
+    def _model_is_audible(self) -> bool:
+        reply = self._reply
+        return (
+            reply is not None
+            and reply.speech is not None
+            and reply.speech.clock.is_playing(time.monotonic())
+        )
+
+    async def _on_speech_started(self) -> None:
+        """Barge-in: the VAD confirmed speech. Interrupt at once; do not wait for ASR."""
+        if self.config.interrupts and self.state is not TurnState.IDLE:
+            await self._interrupt()
+
+    def _on_input_transcript(self, text: str, finished: bool) -> None:
+        if self.config.input_transcription and (text or finished):
+            self._send(
+                ServerContent(input_transcription=Transcription(text=text, finished=finished)),
+                None,
+            )
+
+    async def _on_spoken_turn(self, text: str) -> None:
+        await self._on_user_text(text)
+
+    def _require_listener(self) -> Listener:
+        if self.listener is None:
+            raise ProtocolError(NOT_ENABLED, CloseCode.POLICY_VIOLATION)
+        return self.listener
+
     # -- replies ------------------------------------------------------------------------------
 
     def _start_reply(self) -> None:
         self._transition(TurnEvent.USER_TURN_COMPLETE)
-        generation = self.outbox.current_generation
-        self._reply = _Reply(generation=generation, chunks=[])
-        self._task = asyncio.create_task(self._generate(self._reply), name=f"reply-{generation}")
+        reply = _Reply(generation=self.outbox.current_generation)
+        self._reply = reply
+        self._task = asyncio.create_task(self._run_reply(reply), name=f"reply-{reply.generation}")
 
-    async def _generate(self, reply: _Reply) -> None:
-        request = self._chat_request()
+    async def _run_reply(self, reply: _Reply) -> None:
         try:
-            stream = self.services.llm.stream(request)
-            async with contextlib.aclosing(stream):
-                async for delta in stream:
-                    if delta.text:
-                        part = ServerPart(text=delta.text)
-                        item = self._send_content(
-                            ServerContent(model_turn=ModelTurn(parts=[part])), reply.generation
-                        )
-                        reply.chunks.append((item, delta.text))
-                    if delta.usage is not None:
-                        reply.usage = delta.usage
-        except LLMError as error:
-            log.error("session %s: LLM failed: %s", self.session_id, error)
+            if self.config.modality == "AUDIO":
+                await self._speak(reply)
+            else:
+                await self._write(reply)
+        except Exception as error:
+            log.error(
+                "session %s: reply failed: %s",
+                self.session_id,
+                error,
+                exc_info=not isinstance(error, LLMError),
+            )
             self._finish_reply(reply, TurnEvent.FAILED)
             self.outbox.close(CloseCode.INTERNAL_ERROR, INTERNAL_ERROR_REASON)
             return
-        self._send_content(ServerContent(generation_complete=True), reply.generation)
-        self._finish_reply(reply, TurnEvent.GENERATION_DONE)
+        self._send(ServerContent(generation_complete=True), reply.generation)
+        self._transition(TurnEvent.GENERATION_DONE)
+        # An audio turn is over when the client has played it (PROTOCOL.md §6.2, steps 3 → 4).
+        end = reply.speech.clock.end_time() if reply.speech else None
+        if end is not None:
+            await asyncio.sleep(max(0.0, end - time.monotonic()))
+        self._finish_reply(reply, TurnEvent.PLAYBACK_DONE)
+
+    async def _fragments(self, reply: _Reply) -> AsyncIterator[str]:
+        stream = self.services.llm.stream(self._chat_request())
+        async with contextlib.aclosing(stream):
+            async for delta in stream:
+                if delta.usage is not None:
+                    reply.usage = delta.usage
+                if delta.text:
+                    reply.produced.append(delta.text)
+                    yield delta.text
+
+    async def _write(self, reply: _Reply) -> None:
+        async for text in self._fragments(reply):
+            part = ServerPart(text=text)
+            item = self._send(ServerContent(model_turn=ModelTurn(parts=[part])), reply.generation)
+            reply.text_chunks.append((item, text))
+
+    async def _speak(self, reply: _Reply) -> None:
+        speech = self.services.speech
+        assert speech is not None
+        generation = reply.generation
+
+        def send_audio(_pcm: bytes, data: str) -> None:
+            part = ServerPart(inline_data=InlineData(mime_type=OUTPUT_MIME, data=data))
+            self._send(ServerContent(model_turn=ModelTurn(parts=[part])), generation)
+
+        def send_transcript(text: str) -> None:
+            if self.config.output_transcription:
+                self._send(ServerContent(output_transcription=Transcription(text=text)), generation)
+
+        reply.speech = SpeechOutput(
+            tts=speech.tts,
+            fast_tts=speech.fast_tts,
+            voice=self.config.voice,
+            language=self.config.language,
+            executor=speech.tts_executor,
+            send_audio=send_audio,
+            send_transcript=send_transcript,
+        )
+        await reply.speech.speak(self._fragments(reply))
 
     def _finish_reply(self, reply: _Reply, event: TurnEvent) -> None:
-        """End the turn: history gets what the client received, the client gets turnComplete."""
-        produced = "".join(text for _, text in reply.chunks)
-        kept = produced if event is TurnEvent.GENERATION_DONE else reply.sent_text()
-        self.conversation.append("assistant", kept)
-        usage = self._usage(reply)
-        generation = reply.generation if event is TurnEvent.GENERATION_DONE else None
+        """End the turn: history gets what the user received, the client gets turnComplete."""
+        completed = event is TurnEvent.PLAYBACK_DONE
+        self.conversation.append(
+            "assistant", "".join(reply.produced) if completed else reply.heard_text()
+        )
         self.outbox.put(
-            ServerMessage(server_content=ServerContent(turn_complete=True), usage_metadata=usage),
-            generation,
+            ServerMessage(
+                server_content=ServerContent(turn_complete=True), usage_metadata=self._usage(reply)
+            ),
+            reply.generation if completed else None,
         )
         self._reply = None
         self._task = None
         self._transition(event)
-        if self._respond_when_idle and event is TurnEvent.GENERATION_DONE:
+        if self._respond_when_idle and completed:
             self._respond_when_idle = False
             self._start_reply()
 
     async def _interrupt(self) -> None:
-        """Cut the current reply: nothing more of it is sent, history keeps what was sent."""
+        """Cut the current reply: nothing more of it is sent, history keeps what was heard."""
         reply, task = self._reply, self._task
         if reply is None or task is None or task.done():
             return
@@ -194,20 +321,16 @@ class LiveSession:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        self._send_content(ServerContent(interrupted=True), None)
+        self._send(ServerContent(interrupted=True), None)
         self._finish_reply(reply, TurnEvent.INTERRUPTED)
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _send_content(self, content: ServerContent, generation: int | None) -> Outgoing:
+    def _send(self, content: ServerContent, generation: int | None) -> Outgoing:
         return self.outbox.put(ServerMessage(server_content=content), generation)
 
     def _transition(self, event: TurnEvent) -> None:
         self.state = next_state(self.state, event)
-
-    def _no_interruption(self) -> bool:
-        config = self.setup.realtime_input_config
-        return config is not None and config.activity_handling == "NO_INTERRUPTION"
 
     def _chat_request(self) -> ChatRequest:
         config = self.setup.generation_config
@@ -228,9 +351,8 @@ class LiveSession:
             prompt, response = reply.usage.prompt_tokens, reply.usage.completion_tokens
             cached = reply.usage.cached_tokens or None
         else:  # interrupted before the engine reported usage: count what was streamed
-            prompt, response, cached = 0, len(reply.chunks), None
-        modality = self.response_modality
-        details = [ModalityTokenCount(modality=modality, token_count=response)]
+            prompt, response, cached = 0, len(reply.produced), None
+        details = [ModalityTokenCount(modality=self.config.modality, token_count=response)]
         usage = UsageMetadata(
             prompt_token_count=prompt,
             cached_content_token_count=cached,
@@ -244,13 +366,3 @@ class LiveSession:
             usage.response_token_count = response
             usage.response_tokens_details = details
         return usage
-
-    @staticmethod
-    def _validate_modality(setup: Setup) -> str:
-        modalities = setup.generation_config.response_modalities or ["TEXT"]
-        if len(modalities) != 1 or modalities[0] not in MODALITIES:
-            raise ProtocolError(
-                "Invalid setup: generation_config.response_modalities must be exactly one of "
-                f"TEXT or AUDIO, got {modalities}."
-            )
-        return modalities[0]

@@ -1,9 +1,11 @@
-"""The turn state machine.
+"""The reply state machine.
 
 Rules:
 - Everything that decides whether the model may speak, must stop, or must wait lives here.
 - This file does not know the wire format or the engines; it only names states and events.
 - The transition table is data; a reader can check it against PROTOCOL.md §6.
+- Whether the *user* is speaking is the listener's business (session/listener.py); this table is
+  about the model's reply, because that is what interruption and ``turnComplete`` are about.
 """
 
 from __future__ import annotations
@@ -12,22 +14,28 @@ from enum import Enum
 
 
 class TurnState(Enum):
-    IDLE = "idle"  # nobody is generating; waiting for the user
-    GENERATING = "generating"  # the model's reply is streaming out
+    IDLE = "idle"  # no reply in progress; waiting for the user
+    GENERATING = "generating"  # the reply is being produced and streamed (text or audio)
+    PLAYING_OUT = "playing_out"  # all audio sent (generationComplete), the client still plays it
 
 
 class TurnEvent(Enum):
-    USER_TURN_COMPLETE = "user_turn_complete"  # clientContent turnComplete, realtime text
-    GENERATION_DONE = "generation_done"  # turnComplete sent after generationComplete
-    INTERRUPTED = "interrupted"  # new input cut the reply; interrupted + turnComplete sent
-    FAILED = "failed"  # the engine failed; turnComplete sent, the session closes with 1011
+    USER_TURN_COMPLETE = "user_turn_complete"  # clientContent turnComplete, text, end of speech
+    GENERATION_DONE = "generation_done"  # generationComplete sent; audio may still be playing
+    PLAYBACK_DONE = "playback_done"  # the client has played everything: turnComplete sent
+    INTERRUPTED = "interrupted"  # barge-in or new content: interrupted + turnComplete sent
+    FAILED = "failed"  # the engine failed: turnComplete sent, the session closes with 1011
 
 
+_S, _E = TurnState, TurnEvent
 TRANSITIONS: dict[tuple[TurnState, TurnEvent], TurnState] = {
-    (TurnState.IDLE, TurnEvent.USER_TURN_COMPLETE): TurnState.GENERATING,
-    (TurnState.GENERATING, TurnEvent.GENERATION_DONE): TurnState.IDLE,
-    (TurnState.GENERATING, TurnEvent.INTERRUPTED): TurnState.IDLE,
-    (TurnState.GENERATING, TurnEvent.FAILED): TurnState.IDLE,
+    (_S.IDLE, _E.USER_TURN_COMPLETE): _S.GENERATING,
+    # A text reply is over when generated; an audio reply when played (turnComplete waits for it).
+    (_S.GENERATING, _E.GENERATION_DONE): _S.PLAYING_OUT,
+    (_S.PLAYING_OUT, _E.PLAYBACK_DONE): _S.IDLE,
+    (_S.GENERATING, _E.INTERRUPTED): _S.IDLE,
+    (_S.PLAYING_OUT, _E.INTERRUPTED): _S.IDLE,
+    (_S.GENERATING, _E.FAILED): _S.IDLE,
 }
 
 

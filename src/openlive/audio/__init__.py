@@ -1,0 +1,1 @@
+"""PCM helpers, decoding of declared audio formats, resampling, framing, the playback clock."""

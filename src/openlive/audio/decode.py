@@ -1,0 +1,92 @@
+"""Audio blobs as clients declare them → float32 mono at 16 kHz.
+
+Raw PCM (``audio/pcm``, any rate) is the normal path and is resampled per stream. Encoded formats
+(WAV, FLAC, Ogg/Opus, MP3, WebM, AAC/M4A) are decoded with FFmpeg through PyAV, one blob a file.
+Anything else, or a blob that does not decode, is an ``AudioFormatError``: the session closes
+with 1007.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from .pcm import INPUT_RATE, parse_mime, pcm16_to_float
+from .resample import StreamResampler, resample
+
+ENCODED_TYPES = {
+    "audio/wav",
+    "audio/x-wav",
+    "audio/wave",
+    "audio/flac",
+    "audio/x-flac",
+    "audio/ogg",
+    "audio/opus",
+    "audio/mp3",
+    "audio/mpeg",
+    "audio/mpga",
+    "audio/webm",
+    "audio/mp4",
+    "audio/m4a",
+    "audio/x-m4a",
+    "audio/aac",
+    "audio/x-aac",
+}
+PCM_TYPES = {"audio/pcm", "audio/l16", "audio/raw", ""}
+MAX_RATE = 192_000
+MIN_RATE = 4_000
+
+
+class AudioFormatError(Exception):
+    pass
+
+
+class AudioDecoder:
+    """Per-session decoder: keeps one resampler per declared PCM rate."""
+
+    def __init__(self) -> None:
+        self._resamplers: dict[int, StreamResampler] = {}
+
+    def decode(self, data: bytes, mime_type: str) -> np.ndarray:
+        base, rate = parse_mime(mime_type)
+        if base in PCM_TYPES:
+            rate = rate or INPUT_RATE
+            if not MIN_RATE <= rate <= MAX_RATE:
+                raise AudioFormatError(f"Unsupported audio sample rate {rate} in {mime_type!r}.")
+            samples = pcm16_to_float(data)
+            resampler = self._resamplers.get(rate)
+            if resampler is None:
+                resampler = self._resamplers[rate] = StreamResampler(rate, INPUT_RATE)
+            return resampler.process(samples)
+        if base in ENCODED_TYPES:
+            return decode_file(data)
+        raise AudioFormatError(f"Unsupported audio MIME type {mime_type[:40]!r}.")
+
+
+def decode_file(data: bytes) -> np.ndarray:
+    """Decode a complete encoded file (any container FFmpeg knows) to mono float32 at 16 kHz."""
+    import av
+
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            if not container.streams.audio:
+                raise AudioFormatError("The audio data holds no audio stream.")
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=INPUT_RATE)
+            pieces: list[np.ndarray] = []
+            for frame in container.decode(audio=0):
+                for converted in resampler.resample(frame):
+                    pieces.append(converted.to_ndarray().reshape(-1))
+            for converted in resampler.resample(None):
+                pieces.append(converted.to_ndarray().reshape(-1))
+    except AudioFormatError:
+        raise
+    except Exception as error:  # PyAV raises many types (InvalidDataError, ValueError, ...)
+        reason = f"Audio data could not be decoded: {type(error).__name__}."
+        raise AudioFormatError(reason) from None
+    if not pieces:
+        return np.zeros(0, dtype=np.float32)
+    return np.concatenate(pieces).astype(np.float32, copy=False)
+
+
+__all__ = ["AudioDecoder", "AudioFormatError", "decode_file", "resample"]

@@ -1,0 +1,274 @@
+"""Whisper on CTranslate2 (via faster-whisper's loader, tokenizer and features), tuned for turns.
+
+faster-whisper's ``transcribe()`` pads every input to Whisper's 30 s window, so a 3 s turn costs
+as much as a 30 s one (~1 s of CPU). Live turns are short and latency is the product, so we call
+the CTranslate2 model directly on the log-mel of the real audio padded only to
+``max(min_window_s, duration + 0.3 s)``: the encoder accepts shorter inputs and the text is the
+same. One encoder pass serves both language detection and decoding. Beam 1, no timestamps, and a
+token budget proportional to the audio (a runaway decode on a short window cannot run long).
+
+Audio longer than one 30 s window is cut at the quietest moment near the window's end and
+transcribed window by window.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import ctranslate2
+import numpy as np
+from faster_whisper import WhisperModel
+from faster_whisper.tokenizer import Tokenizer
+from faster_whisper.transcribe import get_suppressed_tokens
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+_HOP = 160  # samples per log-mel frame
+_MAX_WINDOW_S = 30.0  # Whisper's encoder has positions for 30 s and no more
+_TAIL_PAD_S = 0.3  # silence after the last word, so the decoder sees the utterance end
+_TOKENS_PER_S = 8  # fast speech is ~4-5 tokens/s; the rest is headroom
+_TOKENS_EXTRA = 20
+_CUT_SEARCH_S = 5.0  # how far back from a full window's end to look for a pause to cut at
+_CUT_FRAME_S = 0.1
+# Whisper's own rule for "this window holds no speech": a confident no-speech token and a decode
+# that is unsure or stuck in a loop (on silence, base can say "a, a, a, ..." with high
+# confidence). The no-speech token alone would throw away real, quiet speech.
+_NO_SPEECH_PROB = 0.6
+_NO_SPEECH_LOGPROB = -1.0
+_MIN_REPEATED_WORDS = 3  # "bye bye" and "thank you, thank you" are real speech
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    language: str
+    """ISO 639-1 code Whisper used (given, or detected from the audio)."""
+
+
+class WhisperASR:
+    """A Whisper model directory in CTranslate2 format (``model.bin``, ``config.json``,
+    ``tokenizer.json``, ``vocabulary.json``).
+
+    Thread-safe: CTranslate2 runs concurrent ``generate`` calls (up to ``workers`` in parallel,
+    each on ``threads`` cores) and releases the GIL; everything else here is read-only after
+    ``load()`` except the tokenizer cache, which has a lock. Call it from worker threads, never
+    the event loop: a 3-5 s turn costs ~0.2-0.4 CPU-seconds.
+    """
+
+    def __init__(
+        self,
+        model_dir: str | Path,
+        threads: int = 1,
+        beam_size: int = 1,
+        *,
+        device: str = "cpu",
+        compute_type: str | None = None,
+        workers: int = 1,
+        min_window_s: float = 8.0,
+    ) -> None:
+        self.model_dir = Path(model_dir)
+        self.threads = threads
+        self.beam_size = beam_size
+        self.device = device
+        # The packaged weights are float16; on a CPU that becomes float32 unless we ask for int8,
+        # which measured ~1.8x faster at the same text.
+        self.compute_type = compute_type or ("int8" if device == "cpu" else "float16")
+        self.workers = workers
+        self.min_window_s = min_window_s
+        self._model: WhisperModel | None = None
+        self._load_lock = threading.Lock()
+        self._tokenizers: dict[str, tuple[Tokenizer, list[int]]] = {}
+        self._tokenizers_lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> None:
+        """Load the weights and run one warm-up decode, so no user turn pays for either."""
+        with self._load_lock:
+            if self._model is not None:
+                return
+            if not (self.model_dir / "model.bin").is_file():
+                raise FileNotFoundError(f"no Whisper model.bin in {self.model_dir}")
+            model = WhisperModel(
+                str(self.model_dir),
+                device=self.device,
+                compute_type=self.compute_type,
+                cpu_threads=self.threads,
+                num_workers=self.workers,
+                local_files_only=True,
+            )
+            self._transcribe_window(model, np.zeros(SAMPLE_RATE, np.float32), "en")
+            self._model = model
+            log.info(
+                "ASR: Whisper from %s (%s, %s, %d thread(s), beam %d)",
+                self.model_dir,
+                self.device,
+                self.compute_type,
+                self.threads,
+                self.beam_size,
+            )
+
+    @property
+    def supported_languages(self) -> list[str]:
+        return self._loaded_model().supported_languages
+
+    def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
+        """Text of 16 kHz mono float32 ``audio``. ``language`` is an ISO 639-1 code or a BCP-47
+        tag (``en-US`` → ``en``); None detects it once, from the first window."""
+        model = self._loaded_model()
+        audio = np.asarray(audio, dtype=np.float32)
+        language = _language_code(language) if language else None
+        if language is not None and language not in model.supported_languages:
+            raise ValueError(f"Whisper does not know the language {language!r}")
+        texts = []
+        for window in _split_windows(audio):
+            text, language = self._transcribe_window(model, window, language)
+            if text:
+                texts.append(text)
+        return Transcript(" ".join(texts), language or "en")
+
+    def _loaded_model(self) -> WhisperModel:
+        if self._model is None:
+            self.load()
+        assert self._model is not None
+        return self._model
+
+    def _transcribe_window(
+        self, model: WhisperModel, audio: np.ndarray, language: str | None
+    ) -> tuple[str, str]:
+        duration_s = len(audio) / SAMPLE_RATE
+        features = _log_mel(model, audio, self.min_window_s)
+        encoded = model.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=False)
+        if language is None:
+            if model.model.is_multilingual:
+                ranked = model.model.detect_language(encoded)[0]
+                language = ranked[0][0].strip("<|>")
+            else:
+                language = "en"
+        tokenizer, suppressed = self._tokenizer(model, language)
+        prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        budget = int(_TOKENS_PER_S * duration_s) + _TOKENS_EXTRA
+        result = model.model.generate(
+            encoded,
+            [prompt],
+            beam_size=self.beam_size,
+            max_length=min(len(prompt) + budget, model.max_length),
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=suppressed,
+        )[0]
+        # With length_penalty 1, CTranslate2's score is the mean token log-probability.
+        mean_logprob = result.scores[0] if result.scores else 0.0
+        text = tokenizer.decode(result.sequences_ids[0]).strip()
+        if result.no_speech_prob > _NO_SPEECH_PROB and (
+            mean_logprob < _NO_SPEECH_LOGPROB or _is_loop(text)
+        ):
+            return "", language
+        return drop_repeated_copy(text), language
+
+    def _tokenizer(self, model: WhisperModel, language: str) -> tuple[Tokenizer, list[int]]:
+        """The tokenizer for ``language`` and the tokens to suppress: faster-whisper's defaults
+        (symbols, speaker tags, "♪" and the task tokens), so the text reads like transcribe()'s."""
+        with self._tokenizers_lock:
+            cached = self._tokenizers.get(language)
+            if cached is None:
+                tokenizer = Tokenizer(
+                    model.hf_tokenizer,
+                    model.model.is_multilingual,
+                    task="transcribe",
+                    language=language,
+                )
+                cached = (tokenizer, list(get_suppressed_tokens(tokenizer, (-1,))))
+                self._tokenizers[language] = cached
+            return cached
+
+
+def _language_code(language: str) -> str:
+    return language.replace("_", "-").split("-")[0].lower()
+
+
+def _log_mel(model: WhisperModel, audio: np.ndarray, min_window_s: float) -> np.ndarray:
+    """(1, 80, frames) log-mel of ``audio`` zero-padded to the short window Whisper will see."""
+    samples = max(int(min_window_s * SAMPLE_RATE), len(audio) + int(_TAIL_PAD_S * SAMPLE_RATE))
+    samples = min(samples, int(_MAX_WINDOW_S * SAMPLE_RATE))
+    # The encoder's first convolution has stride 2: keep the frame count even.
+    samples = -(-samples // (2 * _HOP)) * (2 * _HOP)
+    padded = np.zeros(samples, dtype=np.float32)
+    padded[: len(audio)] = audio[:samples]
+    features = model.feature_extractor(padded, padding=0)  # exactly samples / 160 frames
+    return np.ascontiguousarray(features[np.newaxis], dtype=np.float32)
+
+
+def _split_windows(audio: np.ndarray) -> list[np.ndarray]:
+    """Pieces of at most one Whisper window (less the tail padding), cut in pauses."""
+    limit = int((_MAX_WINDOW_S - _TAIL_PAD_S) * SAMPLE_RATE)
+    windows = []
+    start = 0
+    while len(audio) - start > limit:
+        cut = start + _quietest_cut(audio[start : start + limit])
+        windows.append(audio[start:cut])
+        start = cut
+    windows.append(audio[start:])
+    return windows
+
+
+def _quietest_cut(window: np.ndarray) -> int:
+    """Offset of the quietest 100 ms in the last few seconds of ``window``: cutting there is
+    least likely to split a word."""
+    frame = int(_CUT_FRAME_S * SAMPLE_RATE)
+    search_start = len(window) - int(_CUT_SEARCH_S * SAMPLE_RATE)
+    tail = window[search_start:]
+    frames = tail[: len(tail) // frame * frame].reshape(-1, frame)
+    quietest = int(np.argmin((frames.astype(np.float64) ** 2).mean(axis=1)))
+    return search_start + quietest * frame + frame // 2
+
+
+_WORD = re.compile(r"[\w']+")
+
+
+def _is_loop(text: str) -> bool:
+    """A decode stuck on one word ("a, a, a, a, ..."): one word is most of a longish text.
+    (Whisper's gzip-ratio test needs far longer text than a turn to work.)"""
+    words = _WORD.findall(text.lower())
+    if len(words) < 6:
+        return False
+    return Counter(words).most_common(1)[0][1] > len(words) / 2
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def drop_repeated_copy(text: str) -> str:
+    """Short windows sometimes make Whisper say a sentence twice ("Call my sister. Call my
+    sister."), most often the last one of a turn cut mid-sentence for a partial. Keep one copy
+    when a sentence of at least a few words repeats the one before it word for word (ignoring
+    case and punctuation), or when the second half of an unpunctuated text repeats the first.
+    Shorter repeats ("Bye bye.", "Thank you, thank you.") are real speech and stay."""
+
+    def normalised(part: str) -> list[str]:
+        return _WORD.findall(part.lower())
+
+    sentences: list[str] = []
+    for sentence in _SENTENCE_END.split(text.strip()):
+        words = normalised(sentence)
+        if sentences and len(words) >= _MIN_REPEATED_WORDS and words == normalised(sentences[-1]):
+            continue
+        sentences.append(sentence)
+    text = " ".join(sentences)
+
+    words = text.split()
+    half = len(words) // 2
+    if half >= _MIN_REPEATED_WORDS and len(words) % 2 == 0:
+        first, second = " ".join(words[:half]), " ".join(words[half:])
+        if normalised(first) == normalised(second):
+            return first
+    return text

@@ -1,0 +1,361 @@
+"""Listening: where a user's turn starts and where it ends, from 16 kHz audio (endpointing).
+
+Rules (everything that decides a turn boundary lives here):
+
+* The clock is the audio itself: 512-sample frames (32 ms) at 16 kHz. Every time in an event is
+  seconds of audio fed so far, so the same audio always gives the same events, whatever the
+  wall clock or machine load.
+* The class is pure: no threads, no models of its own beyond the cheap VAD stream it is given.
+  The turn model is expensive (~30-110 ms), so the caller runs it in a worker thread when it sees
+  ``EndOfTurnCandidate`` and hands the probability back with ``on_turn_prediction``.
+* Speech starts when the VAD has heard ``min_speech_ms`` of speech (frames at or above the
+  threshold; frames that fall below ``threshold - 0.15`` start the count again). That is the
+  moment barge-in keys on, so it must reject coughs and clicks yet stay short.
+* A pause starts at the first frame below ``threshold - 0.15`` (Silero's own hysteresis) and ends
+  only when speech returns for ``resume_ms`` (one loud frame in a pause is a click, not a word).
+* After ``candidate_silence_ms`` (200 ms) of pause comes ``EndOfTurnCandidate``: run the turn
+  model and start ASR speculatively now, so both overlap the decision. The turn ends there if
+  the turn model says complete (p > turn_threshold), otherwise once the pause reaches the
+  silence duration (the client's ``silenceDurationMs``, or a default by end sensitivity).
+* If speech resumes after a candidate, ``SpeechResumed`` says that candidate's speculative work
+  is void. ``TurnEnded.candidate_id`` names the candidate whose work is still valid: no speech
+  has come since, only silence.
+* Every event with audio carries the whole utterance: ``prefix_padding_ms`` of audio from before
+  speech was detected (VAD onsets lag the first phoneme), through the trailing silence so far.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Protocol
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+FRAME_SAMPLES = 512
+FRAME_MS = FRAME_SAMPLES * 1000 / SAMPLE_RATE  # 32 ms
+
+_HYSTERESIS = 0.15  # Silero's recommended gap between the speech and the non-speech threshold
+_MIN_PREFIX_MS = 96  # a few frames of look-back always, or the first phoneme is lost
+_MAX_PENDING_MS = 2000  # look-back kept for an onset that has not been confirmed yet
+
+
+class Sensitivity(Enum):
+    """How eagerly speech starts (HIGH: sooner, on less evidence) or ends (HIGH: sooner)."""
+
+    HIGH = "high"
+    LOW = "low"
+
+    @classmethod
+    def parse(cls, value: str | None) -> Sensitivity | None:
+        """``HIGH`` / ``LOW`` or a Gemini enum spelling (``START_SENSITIVITY_HIGH``,
+        ``END_SENSITIVITY_LOW``); anything else (unset, ``..._UNSPECIFIED``) is None."""
+        if not value:
+            return None
+        word = value.strip().upper().rsplit("_", 1)[-1]
+        return {"HIGH": cls.HIGH, "LOW": cls.LOW}.get(word)
+
+
+@dataclass(frozen=True)
+class _StartTuning:
+    threshold: float
+    min_speech_ms: float
+
+
+# HIGH starts on less evidence (faster barge-in, more false starts); LOW asks for more. All three
+# stay above 100 ms, so a cough or a click never starts a turn.
+_START = {
+    Sensitivity.HIGH: _StartTuning(threshold=0.5, min_speech_ms=192),
+    None: _StartTuning(threshold=0.5, min_speech_ms=224),
+    Sensitivity.LOW: _StartTuning(threshold=0.6, min_speech_ms=288),
+}
+# Silence that ends a turn the turn model did not call complete. HIGH ends turns sooner.
+_END_SILENCE_MS = {Sensitivity.HIGH: 600, None: 800, Sensitivity.LOW: 1200}
+
+
+@dataclass(frozen=True)
+class EndpointerConfig:
+    start_sensitivity: Sensitivity | None = None
+    end_sensitivity: Sensitivity | None = None
+    prefix_padding_ms: int | None = None
+    """Audio kept from before the detected start of speech; None → 300 ms (floor 96 ms)."""
+    silence_duration_ms: int | None = None
+    """Pause that ends a turn whatever the turn model says; None → by end sensitivity
+    (HIGH 600 ms, unset 800 ms, LOW 1200 ms)."""
+    candidate_silence_ms: int = 200
+    turn_threshold: float = 0.5
+    resume_ms: int = 64
+
+    @classmethod
+    def from_setup(cls, detection: object | None) -> EndpointerConfig:
+        """From anything shaped like the setup's ``automaticActivityDetection`` (attributes
+        ``start_of_speech_sensitivity``, ``end_of_speech_sensitivity``, ``prefix_padding_ms``,
+        ``silence_duration_ms``; missing or None means unset). Duck-typed, so this module never
+        imports the protocol."""
+
+        def get(name: str) -> object:
+            return getattr(detection, name, None) if detection is not None else None
+
+        prefix, silence = get("prefix_padding_ms"), get("silence_duration_ms")
+        return cls(
+            start_sensitivity=Sensitivity.parse(_str_or_none(get("start_of_speech_sensitivity"))),
+            end_sensitivity=Sensitivity.parse(_str_or_none(get("end_of_speech_sensitivity"))),
+            prefix_padding_ms=int(prefix) if isinstance(prefix, int | float) else None,
+            silence_duration_ms=int(silence) if isinstance(silence, int | float) else None,
+        )
+
+    @property
+    def speech_threshold(self) -> float:
+        return _START[self.start_sensitivity].threshold
+
+    @property
+    def min_speech_ms(self) -> float:
+        return _START[self.start_sensitivity].min_speech_ms
+
+    @property
+    def end_silence_ms(self) -> int:
+        if self.silence_duration_ms is not None and self.silence_duration_ms > 0:
+            return self.silence_duration_ms
+        return _END_SILENCE_MS[self.end_sensitivity]
+
+    @property
+    def prefix_ms(self) -> int:
+        padding = 300 if self.prefix_padding_ms is None else self.prefix_padding_ms
+        return max(padding, _MIN_PREFIX_MS)
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+class EndReason(Enum):
+    TURN_MODEL = "turn_model"
+    """The turn model called the turn complete after a short pause."""
+    SILENCE = "silence"
+    """The pause reached the silence duration."""
+    STREAM_END = "stream_end"
+    """The caller ended the stream mid-utterance (``flush``)."""
+
+
+@dataclass(frozen=True, eq=False)
+class SpeechStarted:
+    t: float
+    """When the speech began (start of the first speech frame)."""
+    confirmed_t: float
+    """When the VAD confirmed it: now. Barge-in happens at this moment."""
+
+
+@dataclass(frozen=True, eq=False)
+class EndOfTurnCandidate:
+    candidate_id: int
+    t: float
+    speech_end_t: float
+    audio: np.ndarray = field(repr=False)
+
+
+@dataclass(frozen=True, eq=False)
+class SpeechResumed:
+    candidate_id: int
+    """The candidate whose turn prediction and speculative ASR are now void."""
+    t: float
+
+
+@dataclass(frozen=True, eq=False)
+class TurnEnded:
+    t: float
+    speech_end_t: float
+    reason: EndReason
+    audio: np.ndarray = field(repr=False)
+    candidate_id: int | None
+    """The candidate this turn ended after; work started for it is still valid (only silence
+    followed). None when the turn ended without one (``flush`` before any pause)."""
+
+
+Event = SpeechStarted | EndOfTurnCandidate | SpeechResumed | TurnEnded
+
+
+class SpeechProbability(Protocol):
+    """A VAD stream: the speech probability of each 512-sample frame, in order."""
+
+    def process(self, frame: np.ndarray) -> float: ...
+
+
+class Endpointer:
+    """One per audio stream. Not thread-safe: feed it from one place (the event loop is fine)."""
+
+    def __init__(self, vad: SpeechProbability, config: EndpointerConfig | None = None) -> None:
+        self.vad = vad
+        self.config = config or EndpointerConfig()
+        self._remainder = np.zeros(0, dtype=np.float32)
+        self._frames_seen = 0
+        prefix_frames = math.ceil(self.config.prefix_ms / FRAME_MS)
+        self._prefix_frames = prefix_frames
+        self._history: deque[np.ndarray] = deque(
+            maxlen=prefix_frames + math.ceil(_MAX_PENDING_MS / FRAME_MS)
+        )
+        self._next_candidate_id = 1
+        self._reset_utterance()
+
+    # -- inputs ----------------------------------------------------------------------------
+
+    def feed(self, audio: np.ndarray) -> list[Event]:
+        """Take 16 kHz mono float32 audio of any length; return the events it caused, in order."""
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        if len(self._remainder):
+            audio = np.concatenate([self._remainder, audio])
+        whole = len(audio) // FRAME_SAMPLES * FRAME_SAMPLES
+        self._remainder = audio[whole:].copy()
+        events: list[Event] = []
+        for start in range(0, whole, FRAME_SAMPLES):
+            frame = audio[start : start + FRAME_SAMPLES]
+            events.extend(self._push(frame, self.vad.process(frame)))
+        return events
+
+    def on_turn_prediction(
+        self, probability: float, candidate_id: int | None = None
+    ) -> list[Event]:
+        """The turn model's answer for a candidate. Ends the turn now if it says complete and
+        the user has stayed silent since; an answer for a stale candidate is ignored. Pass the
+        ``candidate_id``: without it the answer applies to the newest candidate, which may not be
+        the audio it was computed on."""
+        if not self._candidate_open:
+            return []
+        if candidate_id is not None and candidate_id != self._candidate_id:
+            return []
+        if probability > self.config.turn_threshold:
+            return [self._end(EndReason.TURN_MODEL)]
+        return []
+
+    def flush(self) -> list[Event]:
+        """The audio stream ended (``audioStreamEnd``): end an utterance in progress now."""
+        self._remainder = np.zeros(0, dtype=np.float32)
+        if self._speaking:
+            return [self._end(EndReason.STREAM_END)]
+        self._reset_utterance()
+        return []
+
+    # -- state for the caller --------------------------------------------------------------
+
+    @property
+    def time(self) -> float:
+        """Seconds of audio processed (whole frames)."""
+        return self._frames_seen * FRAME_SAMPLES / SAMPLE_RATE
+
+    @property
+    def in_speech(self) -> bool:
+        """Between ``SpeechStarted`` and ``TurnEnded``."""
+        return self._speaking
+
+    def speech_duration_s(self) -> float:
+        """Seconds since the current utterance's speech began (0 when not in speech)."""
+        if not self._speaking or self._speech_start is None:
+            return 0.0
+        return (self._frames_seen - self._speech_start) * FRAME_SAMPLES / SAMPLE_RATE
+
+    def current_audio(self) -> np.ndarray:
+        """The current utterance so far (with look-back), e.g. for partial transcripts."""
+        if not self._speaking:
+            return np.zeros(0, dtype=np.float32)
+        return np.concatenate(self._utterance)
+
+    # -- the state machine -----------------------------------------------------------------
+
+    def _reset_utterance(self) -> None:
+        self._speaking = False
+        self._speech_start: int | None = None  # frame where the current utterance's speech began
+        self._onset_frame: int | None = None  # first frame of a not-yet-confirmed start
+        self._speech_frames = 0  # loud frames since that onset
+        self._utterance: list[np.ndarray] = []
+        self._pause_start: int | None = None  # first quiet frame of the current pause
+        self._loud_run = 0  # loud frames in a row inside a pause
+        self._candidate_id: int | None = None
+        self._candidate_open = False  # a candidate was sent and no speech came since
+
+    def _push(self, frame: np.ndarray, probability: float) -> list[Event]:
+        index = self._frames_seen
+        self._frames_seen += 1
+        frame = frame.copy()  # the caller may reuse its buffer
+        if self._speaking:
+            self._utterance.append(frame)
+            return self._while_speaking(index, probability)
+        self._history.append(frame)
+        return self._while_waiting(index, probability)
+
+    def _while_waiting(self, index: int, probability: float) -> list[Event]:
+        threshold = self.config.speech_threshold
+        if probability >= threshold:
+            if self._onset_frame is None:
+                self._onset_frame = index
+            self._speech_frames += 1
+        elif probability < threshold - _HYSTERESIS:
+            self._onset_frame = None
+            self._speech_frames = 0
+        if self._onset_frame is None or self._speech_frames * FRAME_MS < self.config.min_speech_ms:
+            return []
+        # Confirmed: the utterance is the look-back before the onset plus everything since.
+        onset = self._onset_frame
+        keep = min(len(self._history), index - onset + 1 + self._prefix_frames)
+        self._utterance = list(self._history)[-keep:]
+        self._history.clear()
+        self._speaking = True
+        self._speech_start = onset
+        self._onset_frame = None
+        self._speech_frames = 0
+        return [SpeechStarted(t=self._seconds(onset), confirmed_t=self._seconds(index + 1))]
+
+    def _while_speaking(self, index: int, probability: float) -> list[Event]:
+        config = self.config
+        threshold = config.speech_threshold
+        events: list[Event] = []
+        if self._pause_start is None:
+            if probability < threshold - _HYSTERESIS:
+                self._pause_start = index
+                self._loud_run = 0
+            else:
+                return events
+        else:
+            self._loud_run = self._loud_run + 1 if probability >= threshold else 0
+            if self._loud_run * FRAME_MS >= config.resume_ms:
+                if self._candidate_open and self._candidate_id is not None:
+                    events.append(SpeechResumed(self._candidate_id, self._seconds(index + 1)))
+                self._pause_start = None
+                self._candidate_open = False
+                return events
+
+        pause_ms = (index + 1 - self._pause_start) * FRAME_MS
+        candidate_ms = min(config.candidate_silence_ms, config.end_silence_ms)
+        if not self._candidate_open and pause_ms >= candidate_ms:
+            self._candidate_id = self._next_candidate_id
+            self._next_candidate_id += 1
+            self._candidate_open = True
+            events.append(
+                EndOfTurnCandidate(
+                    candidate_id=self._candidate_id,
+                    t=self._seconds(index + 1),
+                    speech_end_t=self._seconds(self._pause_start),
+                    audio=np.concatenate(self._utterance),
+                )
+            )
+        if pause_ms >= config.end_silence_ms:
+            events.append(self._end(EndReason.SILENCE))
+        return events
+
+    def _end(self, reason: EndReason) -> TurnEnded:
+        now = self._frames_seen
+        speech_end = self._pause_start if self._pause_start is not None else now
+        event = TurnEnded(
+            t=self._seconds(now),
+            speech_end_t=self._seconds(speech_end),
+            reason=reason,
+            audio=np.concatenate(self._utterance),
+            candidate_id=self._candidate_id if self._candidate_open else None,
+        )
+        self._reset_utterance()
+        return event
+
+    @staticmethod
+    def _seconds(frame_index: int) -> float:
+        return frame_index * FRAME_SAMPLES / SAMPLE_RATE

@@ -1,0 +1,36 @@
+"""Map the ``tts_mode`` setting to an engine: ``quality`` (Kokoro) or ``fast`` (hibari)."""
+
+from __future__ import annotations
+
+from ...assets import AssetsMissing, SpeechAssets, speech_assets
+from ...settings import Settings
+from .base import TTSEngine, TTSError
+from .fast import FastTTS
+from .kokoro import KokoroTTS
+
+MODES = ("quality", "fast")
+
+
+def create_tts_engine(settings: Settings, assets: SpeechAssets | None = None) -> TTSEngine:
+    """The engine ``settings.tts_mode`` asks for, not yet loaded (call ``load()`` in a thread).
+
+    assets: the installed models, when the caller already has them; otherwise they are looked up
+    in ``settings.models_dir``. Raises :class:`TTSError` for an unknown mode or when quality
+    mode's models are not installed."""
+    mode = settings.tts_mode.strip().lower()
+    if mode == "fast":
+        return create_fast_tts(settings, assets)
+    if mode == "quality":
+        if assets is None:
+            try:
+                assets = speech_assets(settings.models_dir)
+            except AssetsMissing as error:
+                raise TTSError(str(error)) from error
+        return KokoroTTS.from_assets(assets, threads=settings.tts_threads)
+    raise TTSError(f"unknown tts_mode {settings.tts_mode!r}; use one of {', '.join(MODES)}")
+
+
+def create_fast_tts(settings: Settings, assets: SpeechAssets | None = None) -> TTSEngine:
+    """The fast engine, also the fallback when quality synthesis falls behind real time. Its
+    model ships inside the hibari package, so it needs no installed assets."""
+    return FastTTS(threads=settings.tts_threads)

@@ -1,0 +1,69 @@
+"""Load the speech engines once per process: VAD, end-of-turn, ASR, TTS (quality and fast)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from ..assets import AssetsMissing, InstallFailed, ensure_speech_assets
+from ..session import SpeechServices
+from ..settings import Settings
+
+
+class SpeechUnavailable(Exception):
+    """The speech models could not be installed or loaded."""
+
+
+async def load_speech(settings: Settings, report: Callable[[str, str], None]) -> SpeechServices:
+    from ..engines.asr.whisper import WhisperASR
+    from ..engines.tts.registry import create_fast_tts, create_tts_engine
+    from ..engines.turn.smart_turn import SmartTurn
+    from ..engines.vad.silero import SileroVAD
+
+    loop = asyncio.get_running_loop()
+
+    async def step(stage: str, load: Callable[[], object]) -> object:
+        started = time.perf_counter()
+        report(stage, "loading")
+        result = await loop.run_in_executor(None, load)
+        report(stage, f"ready in {time.perf_counter() - started:.1f}s")
+        return result
+
+    try:
+        assets = await step(
+            "speech models", lambda: ensure_speech_assets(settings.models_dir, progress=False)
+        )
+    except (AssetsMissing, InstallFailed) as error:
+        raise SpeechUnavailable(str(error)) from error
+
+    vad = await step("vad", SileroVAD)
+    turn = await step("end of turn", lambda: SmartTurn(assets.smart_turn_model, threads=1))
+
+    def load_asr() -> WhisperASR:
+        asr = WhisperASR(assets.whisper_dir, threads=settings.asr_threads, workers=2)
+        asr.load()
+        return asr
+
+    asr = await step("speech recognition", load_asr)
+
+    def load_tts() -> tuple[object, object]:
+        fast = create_fast_tts(settings, assets)
+        fast.load()
+        if settings.tts_mode == "fast":
+            return fast, fast
+        quality = create_tts_engine(settings, assets)
+        quality.load()
+        return quality, fast
+
+    tts, fast_tts = await step("speech synthesis", load_tts)
+    return SpeechServices(
+        vad=vad,
+        turn=turn,
+        asr=asr,
+        tts=tts,  # type: ignore[arg-type]
+        fast_tts=fast_tts,  # type: ignore[arg-type]
+        asr_executor=ThreadPoolExecutor(max_workers=2, thread_name_prefix="listen"),
+        tts_executor=ThreadPoolExecutor(max_workers=2, thread_name_prefix="speak"),
+    )

@@ -1,0 +1,244 @@
+"""Listening: the user's audio in, turns and transcripts out.
+
+Audio blobs are decoded and resampled to 16 kHz, framed for the VAD, and fed to the endpointer.
+Speech recognition runs while the user talks (partials every ~second, in a worker thread), the
+end-of-turn model is asked at the first short pause, and the final transcript is started
+speculatively at that same moment so its latency overlaps the decision.
+
+In manual mode (``automaticActivityDetection.disabled``) the client's ``activityStart`` /
+``activityEnd`` bracket each turn instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import numpy as np
+
+from ..audio.decode import AudioDecoder, AudioFormatError
+from ..audio.pcm import INPUT_RATE
+from ..engines.listening import (
+    EndOfTurnCandidate,
+    Endpointer,
+    EndpointerConfig,
+    SpeechResumed,
+    SpeechStarted,
+    TurnEnded,
+)
+from ..protocol.errors import ProtocolError
+from .config import SessionConfig
+from .services import SpeechServices
+
+log = logging.getLogger("openlive.listener")
+
+PARTIAL_EVERY_S = 1.0
+MAX_TURN_S = 60.0  # a turn longer than this is ended anyway, so nobody talks into the void
+ECHO_GUARD_S = 0.25  # while our own audio plays, speech must last this much longer to count
+
+
+class Listener:
+    def __init__(
+        self,
+        speech: SpeechServices,
+        config: SessionConfig,
+        *,
+        on_speech_started: Callable[[], Awaitable[None]],
+        on_transcript: Callable[[str, bool], None],
+        on_user_turn: Callable[[str], Awaitable[None]],
+        model_is_audible: Callable[[], bool],
+    ) -> None:
+        self.speech = speech
+        self.config = config
+        self._on_speech_started = on_speech_started
+        self._on_transcript = on_transcript
+        self._on_user_turn = on_user_turn
+        self._model_is_audible = model_is_audible
+        self._decoder = AudioDecoder()
+        self._endpointer = (
+            Endpointer(speech.vad.new_stream(), EndpointerConfig.from_setup(config.detection))
+            if config.automatic_activity_detection
+            else None
+        )
+        self._manual_audio: list[np.ndarray] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._partial: asyncio.Task[None] | None = None
+        self._partial_mark = 0.0
+        self._emitted_words: list[str] = []
+        self._speculative: dict[int, asyncio.Future[str]] = {}
+        self._pending_barge_in: float | None = None
+
+    # -- input from the session ---------------------------------------------------------------
+
+    async def feed(self, data: bytes, mime_type: str) -> None:
+        try:
+            samples = self._decoder.decode(data, mime_type)
+        except AudioFormatError as error:
+            raise ProtocolError(str(error)) from None
+        if self._endpointer is None:
+            if self._manual_audio is not None:
+                self._manual_audio.append(samples)
+            return
+        for event in self._endpointer.feed(samples):
+            await self._on_event(event)
+        await self._check_barge_in()
+        self._maybe_partial()
+
+    async def activity_start(self) -> None:
+        if self._endpointer is not None:
+            log.warning("activityStart ignored: automatic activity detection is on")
+            return
+        self._manual_audio = []
+        self._reset_transcript()
+        await self._on_speech_started()
+
+    async def activity_end(self) -> None:
+        if self._endpointer is not None or self._manual_audio is None:
+            return
+        audio = np.concatenate(self._manual_audio) if self._manual_audio else np.zeros(0)
+        self._manual_audio = None
+        self._spawn(self._finish_turn(audio.astype(np.float32), None))
+
+    async def audio_stream_end(self) -> None:
+        """The microphone closed: whatever was being said is the end of the turn."""
+        if self._endpointer is None:
+            return
+        for event in self._endpointer.flush():
+            await self._on_event(event)
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
+
+    # -- endpointing --------------------------------------------------------------------------
+
+    async def _on_event(self, event: object) -> None:
+        match event:
+            case SpeechStarted():
+                self._reset_transcript()
+                if self._model_is_audible():
+                    # Echo guard: our own voice may be leaking back through the microphone.
+                    self._pending_barge_in = time.monotonic()
+                else:
+                    await self._on_speech_started()
+            case EndOfTurnCandidate(candidate_id=candidate, audio=audio):
+                # Start recognition now, speculatively, so it overlaps the turn decision.
+                self._speculative[candidate] = self._spawn(self._recognise(audio))
+                self._spawn(self._predict_turn_end(candidate, audio))
+            case SpeechResumed(candidate_id=candidate):
+                if (stale := self._speculative.pop(candidate, None)) is not None:
+                    stale.cancel()
+            case TurnEnded(audio=audio, candidate_id=candidate):
+                self._pending_barge_in = None
+                speculative = self._speculative.pop(candidate, None) if candidate else None
+                for stale in self._speculative.values():
+                    stale.cancel()
+                self._speculative.clear()
+                self._spawn(self._finish_turn(audio, speculative))
+
+    async def _check_barge_in(self) -> None:
+        started = self._pending_barge_in
+        if started is None or self._endpointer is None:
+            return
+        if not self._endpointer.in_speech:
+            self._pending_barge_in = None
+        elif self._endpointer.speech_duration_s() >= ECHO_GUARD_S + 0.1:
+            self._pending_barge_in = None
+            await self._on_speech_started()
+
+    async def _predict_turn_end(self, candidate: int, audio: np.ndarray) -> None:
+        loop = asyncio.get_running_loop()
+        probability = await loop.run_in_executor(
+            self.speech.asr_executor, self.speech.turn.predict, audio
+        )
+        if self._endpointer is None:
+            return
+        for event in self._endpointer.on_turn_prediction(probability, candidate):
+            await self._on_event(event)
+
+    # -- recognition --------------------------------------------------------------------------
+
+    async def _recognise(self, audio: np.ndarray) -> str:
+        loop = asyncio.get_running_loop()
+        language = self.config.recognition_language
+        transcript = await loop.run_in_executor(
+            self.speech.asr_executor, lambda: self.speech.asr.transcribe(audio, language)
+        )
+        return transcript.text.strip()
+
+    async def _finish_turn(
+        self, audio: np.ndarray, speculative: asyncio.Future[str] | None = None
+    ) -> None:
+        if len(audio) < INPUT_RATE // 10:
+            return
+        # Only silence followed the candidate, so its speculative transcript is the final one.
+        text = await speculative if speculative is not None else await self._recognise(audio)
+        self._emit_transcript(text, finished=True)
+        if text:
+            await self._on_user_turn(text)
+
+    def _maybe_partial(self) -> None:
+        """Re-run recognition on the growing utterance about once a second, one run at a time."""
+        endpointer = self._endpointer
+        if endpointer is None or not endpointer.in_speech or not self.config.input_transcription:
+            return
+        duration = endpointer.speech_duration_s()
+        if duration - self._partial_mark < PARTIAL_EVERY_S:
+            return
+        if self._partial is not None and not self._partial.done():
+            return
+        self._partial_mark = duration
+        audio = endpointer.current_audio()
+        self._partial = self._spawn(self._run_partial(audio))
+
+    async def _run_partial(self, audio: np.ndarray) -> None:
+        text = await self._recognise(audio)
+        if self._endpointer is not None and self._endpointer.in_speech:
+            self._emit_transcript(text, finished=False, stable_only=True)
+
+    def _reset_transcript(self) -> None:
+        self._emitted_words = []
+        self._partial_mark = 0.0
+        self._last_partial: list[str] = []
+
+    def _emit_transcript(self, text: str, *, finished: bool, stable_only: bool = False) -> None:
+        """Send only new words. A partial's last word may still change, so it waits until the
+        next partial agrees; the final sends whatever is left."""
+        words = text.split()
+        if stable_only:
+            previous = getattr(self, "_last_partial", [])
+            self._last_partial = words
+            stable = 0
+            while stable < min(len(words), len(previous)) and words[stable] == previous[stable]:
+                stable += 1
+            words = words[:stable]
+        new = words[len(self._emitted_words) :]
+        if stable_only and words[: len(self._emitted_words)] != self._emitted_words:
+            return  # the recogniser changed its mind about earlier words; wait for the final
+        if new or finished:
+            prefix = " " if self._emitted_words and new else ""
+            self._on_transcript(prefix + " ".join(new), finished)
+            self._emitted_words = words if not finished else []
+
+    # -- tasks --------------------------------------------------------------------------------
+
+    def _spawn(self, coroutine: Awaitable[Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coroutine)
+        self._track(task)
+        return task
+
+    def _track(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.add(task)  # type: ignore[arg-type]
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)  # type: ignore[arg-type]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("listener task failed", exc_info=task.exception())

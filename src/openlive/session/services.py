@@ -1,0 +1,28 @@
+"""The shared engines a session uses: one copy per process, shared by every session."""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+from ..engines.llm import LLMEngine
+from ..engines.tts.base import TTSEngine
+
+
+@dataclass(frozen=True)
+class SpeechServices:
+    vad: Any  # engines.vad.silero.SileroVAD: a shared model, one stream per session
+    turn: Any  # engines.turn.smart_turn.SmartTurn
+    asr: Any  # engines.asr.whisper.WhisperASR
+    tts: TTSEngine
+    fast_tts: TTSEngine | None
+    asr_executor: Executor
+    tts_executor: Executor
+
+
+@dataclass(frozen=True)
+class SessionServices:
+    llm: LLMEngine
+    default_max_tokens: int = 1024
+    speech: SpeechServices | None = None
