@@ -125,6 +125,20 @@ def models_install(
     console.print(f"speech models ready in {assets.models_dir}")
 
 
+bench_app = typer.Typer(help="Benchmarks: they print numbers (p50/p95), not verdicts.")
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command(
+    "latency", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def bench_latency(context: typer.Context) -> None:
+    """Voice-to-voice and barge-in latency through google-genai (``--help`` for options)."""
+    from .benchmarks.latency import main as latency_main
+
+    raise typer.Exit(latency_main(list(context.args)))
+
+
 def main() -> None:
     app()
 

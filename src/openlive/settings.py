@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     tts_mode: str = "quality"
     """``quality`` (Kokoro-82M, 30 distinct voices) or ``fast`` (hibari, one voice, ~50x faster)."""
 
+    echo_guard_ms: int = 250
+    """While our reply plays, speech must last this much longer before it interrupts (it may be
+    our own voice through the user's speaker). 0 for clients with echo cancellation."""
+
     log_level: str = "info"
 
     @field_validator("api_keys", "allowed_models", mode="before")

@@ -30,7 +30,10 @@ class Runtime:
     @property
     def services(self) -> SessionServices:
         return SessionServices(
-            llm=self.llm, default_max_tokens=self.settings.llm_max_tokens, speech=self.speech
+            llm=self.llm,
+            default_max_tokens=self.settings.llm_max_tokens,
+            speech=self.speech,
+            echo_guard_s=self.settings.echo_guard_ms / 1000,
         )
 
     async def load(self, progress: ProgressHook | None = None) -> None:

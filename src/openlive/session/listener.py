@@ -32,13 +32,13 @@ from ..engines.listening import (
 )
 from ..protocol.errors import ProtocolError
 from .config import SessionConfig
+from .echo import is_own_echo
 from .services import SpeechServices
+from .trace import TurnTrace
 
 log = logging.getLogger("openlive.listener")
 
 PARTIAL_EVERY_S = 1.0
-MAX_TURN_S = 60.0  # a turn longer than this is ended anyway, so nobody talks into the void
-ECHO_GUARD_S = 0.25  # while our own audio plays, speech must last this much longer to count
 
 
 class Listener:
@@ -49,8 +49,10 @@ class Listener:
         *,
         on_speech_started: Callable[[], Awaitable[None]],
         on_transcript: Callable[[str, bool], None],
-        on_user_turn: Callable[[str], Awaitable[None]],
+        on_user_turn: Callable[[str, TurnTrace], Awaitable[None]],
         model_is_audible: Callable[[], bool],
+        recent_speech: Callable[[], str],
+        echo_guard_s: float = 0.25,
     ) -> None:
         self.speech = speech
         self.config = config
@@ -58,6 +60,9 @@ class Listener:
         self._on_transcript = on_transcript
         self._on_user_turn = on_user_turn
         self._model_is_audible = model_is_audible
+        self._recent_speech = recent_speech
+        self._echo_guard_s = echo_guard_s
+        self._overlapped_reply = False  # the utterance began while our audio was playing
         self._decoder = AudioDecoder()
         self._endpointer = (
             Endpointer(speech.vad.new_stream(), EndpointerConfig.from_setup(config.detection))
@@ -101,7 +106,9 @@ class Listener:
             return
         audio = np.concatenate(self._manual_audio) if self._manual_audio else np.zeros(0)
         self._manual_audio = None
-        self._spawn(self._finish_turn(audio.astype(np.float32), None))
+        now = time.monotonic()
+        trace = TurnTrace(speech_end=now, turn_end=now)
+        self._spawn(self._finish_turn(audio.astype(np.float32), trace))
 
     async def audio_stream_end(self) -> None:
         """The microphone closed: whatever was being said is the end of the turn."""
@@ -123,8 +130,10 @@ class Listener:
         match event:
             case SpeechStarted():
                 self._reset_transcript()
-                if self._model_is_audible():
-                    # Echo guard: our own voice may be leaking back through the microphone.
+                self._overlapped_reply = self._model_is_audible()
+                if self._overlapped_reply and self._echo_guard_s > 0:
+                    # Echo guard: our own voice may be leaking back through the microphone,
+                    # so speech must go on a little longer before it interrupts.
                     self._pending_barge_in = time.monotonic()
                 else:
                     await self._on_speech_started()
@@ -135,13 +144,16 @@ class Listener:
             case SpeechResumed(candidate_id=candidate):
                 if (stale := self._speculative.pop(candidate, None)) is not None:
                     stale.cancel()
-            case TurnEnded(audio=audio, candidate_id=candidate):
+            case TurnEnded(audio=audio, candidate_id=candidate, speech_end_t=speech_end_t):
                 self._pending_barge_in = None
+                now = time.monotonic()
+                lag = self._endpointer.time - speech_end_t if self._endpointer else 0.0
+                trace = TurnTrace(speech_end=now - lag, turn_end=now)
                 speculative = self._speculative.pop(candidate, None) if candidate else None
                 for stale in self._speculative.values():
                     stale.cancel()
                 self._speculative.clear()
-                self._spawn(self._finish_turn(audio, speculative))
+                self._spawn(self._finish_turn(audio, trace, speculative))
 
     async def _check_barge_in(self) -> None:
         started = self._pending_barge_in
@@ -149,7 +161,7 @@ class Listener:
             return
         if not self._endpointer.in_speech:
             self._pending_barge_in = None
-        elif self._endpointer.speech_duration_s() >= ECHO_GUARD_S + 0.1:
+        elif self._endpointer.speech_duration_s() >= self._echo_guard_s + 0.1:
             self._pending_barge_in = None
             await self._on_speech_started()
 
@@ -174,15 +186,20 @@ class Listener:
         return transcript.text.strip()
 
     async def _finish_turn(
-        self, audio: np.ndarray, speculative: asyncio.Future[str] | None = None
+        self, audio: np.ndarray, trace: TurnTrace, speculative: asyncio.Future[str] | None = None
     ) -> None:
         if len(audio) < INPUT_RATE // 10:
             return
         # Only silence followed the candidate, so its speculative transcript is the final one.
         text = await speculative if speculative is not None else await self._recognise(audio)
+        trace.transcript_ready = time.monotonic()
+        if self._overlapped_reply and is_own_echo(text, self._recent_speech()):
+            log.info("dropped a turn that was our own reply coming back: %r", text[:80])
+            self._reset_transcript()
+            return
         self._emit_transcript(text, finished=True)
         if text:
-            await self._on_user_turn(text)
+            await self._on_user_turn(text, trace)
 
     def _maybe_partial(self) -> None:
         """Re-run recognition on the growing utterance about once a second, one run at a time."""

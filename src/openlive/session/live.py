@@ -47,8 +47,11 @@ from .outbox import Outbox, Outgoing
 from .services import SessionServices
 from .speech_out import SpeechOutput
 from .state import TurnEvent, TurnState, next_state
+from .trace import TurnTrace
 
 log = logging.getLogger("openlive.session")
+
+RECENT_SPEECH_S = 3.0  # how long after playback our own words may still come back as echo
 
 
 @dataclass
@@ -60,6 +63,7 @@ class _Reply:
     produced: list[str] = field(default_factory=list)
     usage: Usage | None = None
     speech: SpeechOutput | None = None
+    trace: TurnTrace = field(default_factory=TurnTrace)
 
     def heard_text(self) -> str:
         if self.speech is not None:
@@ -96,6 +100,7 @@ class LiveSession:
         self._reply: _Reply | None = None
         self._task: asyncio.Task[None] | None = None
         self._respond_when_idle = False
+        self._last_spoken: tuple[str, float] = ("", 0.0)  # (text, until) of the previous reply
         self.listener: Listener | None = None
         if services.speech is not None:
             self.listener = Listener(
@@ -105,6 +110,8 @@ class LiveSession:
                 on_transcript=self._on_input_transcript,
                 on_user_turn=self._on_spoken_turn,
                 model_is_audible=self._model_is_audible,
+                recent_speech=self._recent_speech,
+                echo_guard_s=services.echo_guard_s,
             )
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -182,14 +189,14 @@ class LiveSession:
         if message.tools is not None:
             self.setup.tools = message.tools.tools
 
-    async def _on_user_text(self, text: str) -> None:
+    async def _on_user_text(self, text: str, trace: TurnTrace | None = None) -> None:
         if self.state is not TurnState.IDLE and not self.config.interrupts:
             self.conversation.append("user", text)
             self._respond_when_idle = True
             return
         await self._interrupt()
         self.conversation.append("user", text)
-        self._start_reply()
+        self._start_reply(trace)
 
     # -- listener callbacks -------------------------------------------------------------------
 
@@ -200,6 +207,14 @@ class LiveSession:
             and reply.speech is not None
             and reply.speech.clock.is_playing(time.monotonic())
         )
+
+    def _recent_speech(self) -> str:
+        """What we said in the last few seconds: the reply now playing, or the one just played."""
+        reply = self._reply
+        if reply is not None and reply.speech is not None:
+            return " ".join(clause.text for clause in reply.speech.clauses)
+        text, until = self._last_spoken
+        return text if time.monotonic() < until + RECENT_SPEECH_S else ""
 
     async def _on_speech_started(self) -> None:
         """Barge-in: the VAD confirmed speech. Interrupt at once; do not wait for ASR."""
@@ -213,8 +228,8 @@ class LiveSession:
                 None,
             )
 
-    async def _on_spoken_turn(self, text: str) -> None:
-        await self._on_user_text(text)
+    async def _on_spoken_turn(self, text: str, trace: TurnTrace) -> None:
+        await self._on_user_text(text, trace)
 
     def _require_listener(self) -> Listener:
         if self.listener is None:
@@ -223,9 +238,9 @@ class LiveSession:
 
     # -- replies ------------------------------------------------------------------------------
 
-    def _start_reply(self) -> None:
+    def _start_reply(self, trace: TurnTrace | None = None) -> None:
         self._transition(TurnEvent.USER_TURN_COMPLETE)
-        reply = _Reply(generation=self.outbox.current_generation)
+        reply = _Reply(generation=self.outbox.current_generation, trace=trace or TurnTrace())
         self._reply = reply
         self._task = asyncio.create_task(self._run_reply(reply), name=f"reply-{reply.generation}")
 
@@ -254,12 +269,15 @@ class LiveSession:
         self._finish_reply(reply, TurnEvent.PLAYBACK_DONE)
 
     async def _fragments(self, reply: _Reply) -> AsyncIterator[str]:
+        reply.trace.reply_start = time.monotonic()
         stream = self.services.llm.stream(self._chat_request())
         async with contextlib.aclosing(stream):
             async for delta in stream:
                 if delta.usage is not None:
                     reply.usage = delta.usage
                 if delta.text:
+                    if reply.trace.first_token is None:
+                        reply.trace.first_token = time.monotonic()
                     reply.produced.append(delta.text)
                     yield delta.text
 
@@ -275,6 +293,8 @@ class LiveSession:
         generation = reply.generation
 
         def send_audio(_pcm: bytes, data: str) -> None:
+            if reply.trace.first_audio is None:
+                reply.trace.first_audio = time.monotonic()
             part = ServerPart(inline_data=InlineData(mime_type=OUTPUT_MIME, data=data))
             self._send(ServerContent(model_turn=ModelTurn(parts=[part])), generation)
 
@@ -296,6 +316,10 @@ class LiveSession:
     def _finish_reply(self, reply: _Reply, event: TurnEvent) -> None:
         """End the turn: history gets what the user received, the client gets turnComplete."""
         completed = event is TurnEvent.PLAYBACK_DONE
+        reply.trace.log(self.session_id)
+        if reply.speech is not None:
+            end = reply.speech.clock.end_time() or time.monotonic()
+            self._last_spoken = (" ".join(c.text for c in reply.speech.clauses), end)
         self.conversation.append(
             "assistant", "".join(reply.produced) if completed else reply.heard_text()
         )

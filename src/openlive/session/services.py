@@ -26,3 +26,4 @@ class SessionServices:
     llm: LLMEngine
     default_max_tokens: int = 1024
     speech: SpeechServices | None = None
+    echo_guard_s: float = 0.25

@@ -43,12 +43,20 @@ class ClauseSplitter:
 
     Clauses end at . ! ? … (and 。！？), at a line break, and at , ; : once the clause holds at
     least ``min_words`` words (shorter ones sound choppy when spoken alone). A clause that grows
-    past ``max_chars`` without any of these is cut at its last space so speech can still start."""
+    past ``max_chars`` without any of these is cut at its last space so speech can still start.
 
-    def __init__(self, *, min_words: int = 4, max_chars: int = 300) -> None:
+    ``first_clause_words`` trades prosody for latency on the first clause only: once that many
+    whole words are buffered with no boundary in sight, they are spoken, because the user is
+    waiting for the first sound and the later clauses are synthesised while it plays."""
+
+    def __init__(
+        self, *, min_words: int = 4, max_chars: int = 300, first_clause_words: int | None = None
+    ) -> None:
         self.min_words = min_words
         self.max_chars = max_chars
+        self.first_clause_words = first_clause_words
         self._buffer = ""
+        self._emitted = False
 
     def feed(self, fragment: str) -> list[str]:
         """Add a fragment; the clauses it completed, in order (often none)."""
@@ -64,11 +72,26 @@ class ClauseSplitter:
 
     def _drain(self, *, final: bool) -> list[str]:
         clauses = []
-        while (cut := self._find_cut(final)) is not None:
+        while (cut := self._find_cut(final)) is not None or (cut := self._early_cut()) is not None:
             clause, self._buffer = _tidy(self._buffer[:cut]), self._buffer[cut:]
             if clause:
                 clauses.append(clause)
+                self._emitted = True
         return clauses
+
+    def _early_cut(self) -> int | None:
+        """Where to cut a long first clause: after its last whole word (the text after the last
+        space may still be growing)."""
+        if self._emitted or self.first_clause_words is None:
+            return None
+        space = (
+            self._buffer.rstrip().rfind(" ")
+            if self._buffer.endswith(" ")
+            else (self._buffer.rfind(" "))
+        )
+        if space <= 0 or _word_count(self._buffer[:space]) < self.first_clause_words:
+            return None
+        return space + 1
 
     def _find_cut(self, final: bool) -> int | None:
         """Index just past the first certainly-complete clause; None while undecided."""

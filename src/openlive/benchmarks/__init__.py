@@ -1,0 +1,1 @@
+"""Benchmarks shipped with the package (``openlive bench ...``): they print numbers."""

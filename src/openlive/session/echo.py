@@ -1,0 +1,35 @@
+"""Echo guard, second line: the server knows what it just said.
+
+Without echo cancellation on the client, the microphone hears our reply. The first line of defence
+is that speech must last longer before it interrupts while our audio plays (listener.py). The
+second is here: a "user turn" whose words are mostly words we were speaking at that moment is our
+own voice coming back, and is dropped instead of being answered.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"[\w']+")
+ECHO_WORD_SHARE = 0.7
+
+
+def words(text: str) -> list[str]:
+    return [word.lower() for word in _WORD.findall(text)]
+
+
+def is_own_echo(heard: str, spoken: str) -> bool:
+    """Whether most of ``heard`` (in order) is found in ``spoken``."""
+    heard_words, spoken_words = words(heard), words(spoken)
+    if not heard_words or not spoken_words:
+        return False
+    # Longest common subsequence, small inputs: a few seconds of speech on each side.
+    previous = [0] * (len(spoken_words) + 1)
+    for word in heard_words:
+        current = [0]
+        for index, candidate in enumerate(spoken_words):
+            current.append(
+                previous[index] + 1 if word == candidate else max(previous[index + 1], current[-1])
+            )
+        previous = current
+    return previous[-1] / len(heard_words) >= ECHO_WORD_SHARE

@@ -1,0 +1,41 @@
+"""Per-turn timings: where the time between the end of the user's speech and the first reply
+audio went. Logged per turn (and exported as metrics), measured on the monotonic clock."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+
+log = logging.getLogger("openlive.trace")
+
+
+@dataclass
+class TurnTrace:
+    speech_end: float | None = None  # the user's last speech sample (estimated from audio time)
+    turn_end: float | None = None  # the endpointer decided the turn is over
+    transcript_ready: float | None = None  # final ASR text available
+    reply_start: float | None = None  # the LLM request went out
+    first_token: float | None = None  # first LLM text
+    first_audio: float | None = None  # first reply audio chunk queued for the socket
+    marks: dict[str, float] = field(default_factory=dict)
+
+    def stages_ms(self) -> dict[str, float]:
+        """Consecutive stages in milliseconds; stages with a missing end are left out."""
+        points = [
+            ("endpointing", self.speech_end, self.turn_end),
+            ("asr_final", self.turn_end, self.transcript_ready),
+            ("llm_first_token", self.reply_start, self.first_token),
+            ("tts_first_chunk", self.first_token, self.first_audio),
+            ("voice_to_voice", self.speech_end, self.first_audio),
+        ]
+        return {
+            name: round((end - start) * 1000, 1)
+            for name, start, end in points
+            if start is not None and end is not None
+        }
+
+    def log(self, session_id: str) -> None:
+        stages = self.stages_ms()
+        if stages:
+            log.info("turn trace %s %s", session_id, json.dumps(stages))
