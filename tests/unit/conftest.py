@@ -17,7 +17,7 @@ from ..speech import SpeechMaker
 def _cache_dir(config: pytest.Config, factory: pytest.TempPathFactory, name: str) -> Path:
     # The pytest cache survives between runs (each sentence is synthesized once); with
     # the cache plugin disabled, a per-run temporary directory still works.
-    if config.cache is not None:
+    if getattr(config, "cache", None) is not None:
         return config.cache.mkdir(name)
     return factory.mktemp(name)
 
