@@ -123,6 +123,8 @@ def start_server(
         "OPENLIVE_LLM_THREADS": "1",
         "OPENLIVE_LLM_PARALLEL": "2",
         "OPENLIVE_SPEECH": "1" if speech else "0",
+        # Session state (SQLite) per server unless a test shares it on purpose.
+        "OPENLIVE_DATA_DIR": str(workdir / "data"),
         **(env or {}),
     }
     log = (workdir / "server.log").open("wb")

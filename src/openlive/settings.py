@@ -65,6 +65,22 @@ class Settings(BaseSettings):
     """While our reply plays, speech must last this much longer before it interrupts (it may be
     our own voice through the user's speaker). 0 for clients with echo cancellation."""
 
+    # Sessions that last
+    data_dir: Path = DEFAULT_DATA_DIR
+    store: str = ""
+    """Session state for resumption: empty = SQLite in data_dir, ``sqlite:///path.db``,
+    or ``redis://host:6379/0`` to share sessions between processes and nodes."""
+    resumption_ttl_s: float = 7200.0
+    """A resumption handle stays valid this long after the session last ended."""
+    max_connection_s: float = 0.0
+    """Close connections after this long (goAway first); 0 = never."""
+    goaway_notice_s: float = 10.0
+    """How long before a server-initiated close the client gets goAway."""
+    drain_grace_s: float = 5.0
+    """On SIGTERM: goAway to every session, then close after this long."""
+    debug_goaway_after_s: float = 0.0
+    """Testing aid: send goAway this long after each connection opens (then close)."""
+
     log_level: str = "info"
 
     @field_validator("api_keys", "allowed_models", mode="before")

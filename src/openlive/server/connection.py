@@ -21,6 +21,7 @@ from ..protocol.errors import (
     unknown_field,
 )
 from ..protocol.routing import Route, bare_model_name, credentials_from, route_for_path
+from ..protocol.server_messages import GoAway, ServerMessage, duration
 from ..session import Close, LiveSession
 from .runtime import Runtime
 
@@ -54,15 +55,24 @@ class Connection:
             self._authorize()
             await self._wait_until_ready()
             self._check_model(setup, route)
-            self.session = LiveSession(setup, route, self.runtime.services)
+            if self.runtime.draining:
+                raise ProtocolError(UNAVAILABLE_REASON, CloseCode.INTERNAL_ERROR)
+            restored = await self._restore(setup)
+            self.session = LiveSession(setup, route, self.runtime.services, restored=restored)
             self.session.start()
             log.info(
-                "session %s opened (%s, model %s)",
+                "session %s %s (%s, model %s)",
                 self.session.session_id,
+                "resumed" if restored else "opened",
                 route.surface.value,
                 setup.model,
             )
-            await self._pump(self.session)
+            self.runtime.connections.add(self)
+            lifetime = asyncio.create_task(self._lifetime())
+            try:
+                await self._pump(self.session)
+            finally:
+                lifetime.cancel()
         except ProtocolError as error:
             log.info("closing %s: %s %s", self._who(), error.code, error.reason)
             await self._close(error.code, error.reason)
@@ -72,6 +82,7 @@ class Connection:
             log.exception("internal error in %s", self._who())
             await self._close(CloseCode.INTERNAL_ERROR, INTERNAL_ERROR_REASON)
         finally:
+            self.runtime.connections.discard(self)
             if self.session is not None:
                 await self.session.aclose()
                 log.info("session %s closed", self.session.session_id)
@@ -122,6 +133,42 @@ class Connection:
         allowed = self.settings.allowed_models
         if allowed and bare_model_name(setup.model) not in allowed:
             raise model_not_found(setup.model or "models/", route.api_version)
+
+    async def _restore(self, setup: Setup) -> dict | None:
+        config = setup.session_resumption
+        if config is None or not config.handle:
+            return None
+        snapshot = await self.runtime.resumption.load(config.handle)
+        if snapshot is None:
+            raise ProtocolError(
+                "Session resumption handle is unknown or has expired.", CloseCode.POLICY_VIOLATION
+            )
+        if bare_model_name(snapshot.get("model", "")) != bare_model_name(setup.model):
+            raise ProtocolError(
+                "Invalid setup: a resumed session keeps its model "
+                f"({bare_model_name(snapshot.get('model', ''))[:40]}).",
+            )
+        return snapshot
+
+    async def _lifetime(self) -> None:
+        """Server-initiated closes always come after goAway (PROTOCOL.md §9)."""
+        settings = self.settings
+        if settings.debug_goaway_after_s > 0:
+            await asyncio.sleep(settings.debug_goaway_after_s)
+            await self.go_away(settings.goaway_notice_s, "Forced goAway (debug setting).")
+        elif settings.max_connection_s > 0:
+            notice = min(settings.goaway_notice_s, settings.max_connection_s)
+            await asyncio.sleep(settings.max_connection_s - notice)
+            await self.go_away(notice, "Maximum connection duration reached.")
+
+    async def go_away(self, time_left_s: float, reason: str) -> None:
+        """Tell the client to reconnect (with its resumption handle), then close."""
+        session = self.session
+        if session is None:
+            return
+        session.outbox.put(ServerMessage(go_away=GoAway(time_left=duration(time_left_s))))
+        await asyncio.sleep(time_left_s)
+        session.outbox.close(CloseCode.GOING_AWAY, reason)
 
     async def _pump(self, session: LiveSession) -> None:
         """Read client frames into the session while a writer drains its outbox."""

@@ -9,7 +9,9 @@ from collections.abc import Callable
 
 from ..engines.llm import LLMEngine, create_llm_engine
 from ..session import SessionServices, SpeechServices
+from ..session.resumption import Resumption
 from ..settings import Settings
+from ..store import open_store
 from .speech_loader import load_speech
 
 log = logging.getLogger("openlive.runtime")
@@ -26,6 +28,10 @@ class Runtime:
         self.failed: BaseException | None = None
         self.api_keys = settings.all_api_keys()
         self.speech: SpeechServices | None = None
+        self.store = open_store(settings.store, settings.data_dir / "sessions.db")
+        self.resumption = Resumption(self.store, settings.resumption_ttl_s)
+        self.connections: set = set()  # live Connection objects, for draining
+        self.draining = False
 
     @property
     def services(self) -> SessionServices:
@@ -34,6 +40,8 @@ class Runtime:
             default_max_tokens=self.settings.llm_max_tokens,
             speech=self.speech,
             echo_guard_s=self.settings.echo_guard_ms / 1000,
+            resumption=self.resumption,
+            context_tokens=self.settings.llm_context,
         )
 
     async def load(self, progress: ProgressHook | None = None) -> None:
@@ -51,7 +59,20 @@ class Runtime:
             raise
         self.ready.set()
 
+    async def drain(self) -> None:
+        """Graceful shutdown: goAway to every session, then close them after the grace period."""
+        self.draining = True
+        grace = self.settings.drain_grace_s
+        await asyncio.gather(
+            *(
+                connection.go_away(grace, "The server is shutting down.")
+                for connection in list(self.connections)
+            ),
+            return_exceptions=True,
+        )
+
     async def aclose(self) -> None:
+        await self.store.aclose()
         await self.llm.aclose()
         if self.speech is not None:
             self.speech.asr_executor.shutdown(wait=False, cancel_futures=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+from types import FrameType
 
 import uvicorn
 from rich.console import Console
@@ -17,6 +19,33 @@ from .tls import ensure_certificate
 
 # Our own size check gives a clear 1007; the transport's limit only stops absurd frames.
 TRANSPORT_MAX_MESSAGE_FACTOR = 4
+
+
+class DrainingServer(uvicorn.Server):
+    """SIGTERM drains: goAway to every session, a grace period, then exit. A second signal (or
+    Ctrl-C) exits at once."""
+
+    def __init__(self, config: uvicorn.Config, runtime: Runtime) -> None:
+        super().__init__(config)
+        self.runtime = runtime
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._drain_started = False
+
+    async def serve(self, sockets=None) -> None:  # type: ignore[no-untyped-def]
+        self._loop = asyncio.get_running_loop()
+        await super().serve(sockets)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if sig == signal.SIGTERM and not self._drain_started and self._loop is not None:
+            self._drain_started = True
+            self._loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._drain()))
+            return
+        super().handle_exit(sig, frame)
+
+    async def _drain(self) -> None:
+        await self.runtime.drain()
+        await asyncio.sleep(0.5)  # let the writers flush their close frames
+        self.should_exit = True
 
 
 async def run_server(settings: Settings, console: Console) -> None:
@@ -51,7 +80,7 @@ async def run_server(settings: Settings, console: Console) -> None:
         lifespan="on",
         **ssl_options,
     )
-    server = uvicorn.Server(config)
+    server = DrainingServer(config, runtime)
     serving = asyncio.create_task(server.serve())
     ready = asyncio.create_task(runtime.ready.wait())
     await asyncio.wait({serving, ready}, return_when=asyncio.FIRST_COMPLETED)

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..audio.pcm import OUTPUT_MIME
 from ..engines.llm import ChatRequest, LLMError, Usage
@@ -36,11 +37,13 @@ from ..protocol.server_messages import (
     ServerContent,
     ServerMessage,
     ServerPart,
+    SessionResumptionUpdate,
     SetupComplete,
     Transcription,
     UsageMetadata,
 )
 from .config import NOT_ENABLED, SessionConfig, resolve_config
+from .context_window import TokenEstimator, slide_window
 from .history import Conversation
 from .listener import Listener
 from .outbox import Outbox, Outgoing
@@ -51,6 +54,7 @@ from .trace import TurnTrace
 
 log = logging.getLogger("openlive.session")
 
+CONTEXT_RESERVE_TOKENS = 256  # room for the reply's first sentences
 RECENT_SPEECH_S = 3.0  # how long after playback our own words may still come back as echo
 
 
@@ -85,17 +89,30 @@ def _instruction_text(content: Content | None) -> str:
 
 
 class LiveSession:
-    def __init__(self, setup: Setup, route: Route, services: SessionServices) -> None:
+    def __init__(
+        self,
+        setup: Setup,
+        route: Route,
+        services: SessionServices,
+        *,
+        restored: dict[str, Any] | None = None,
+    ) -> None:
         self.setup = setup
         self.route = route
         self.services = services
-        self.session_id = uuid.uuid4().hex
+        self.session_id = restored["session_id"] if restored else uuid.uuid4().hex
         self.config: SessionConfig = resolve_config(
             setup, speech_available=services.speech is not None
         )
         self.outbox = Outbox()
         self.state = TurnState.IDLE
         self.conversation = Conversation(_instruction_text(setup.system_instruction))
+        if restored is not None:
+            self._restore(restored)
+        self.tokens = TokenEstimator()
+        self.resumption = services.resumption if setup.session_resumption is not None else None
+        self._last_handle: tuple[str, dict[str, Any]] | None = None
+        self._background: set[asyncio.Task[Any]] = set()
         self.latest_frame: Frame | None = None
         self._reply: _Reply | None = None
         self._task: asyncio.Task[None] | None = None
@@ -119,9 +136,10 @@ class LiveSession:
     def start(self) -> None:
         """Queue the handshake reply. ``setupComplete`` is always the first message."""
         self.outbox.put(ServerMessage(setup_complete=SetupComplete(session_id=self.session_id)))
+        self._publish_handle()
 
     async def aclose(self) -> None:
-        """The connection is gone: stop whatever runs, quietly."""
+        """The connection is gone: stop whatever runs, quietly, and keep the last handle alive."""
         if self.listener is not None:
             await self.listener.aclose()
         task, self._task = self._task, None
@@ -130,6 +148,64 @@ class LiveSession:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        if self.resumption is not None and self._last_handle is not None:
+            handle, snapshot = self._last_handle
+            try:
+                await self.resumption.refresh(handle, snapshot)
+            except Exception:
+                log.exception(
+                    "session %s: could not refresh its resumption handle", self.session_id
+                )
+
+    # -- resumption ---------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything needed to continue this conversation elsewhere."""
+        return {
+            "session_id": self.session_id,
+            "model": self.setup.model,
+            "setup": self.setup.model_dump(mode="json", by_alias=True, exclude_none=True),
+            "system_instruction": self.conversation.system_instruction,
+            "entries": [dict(entry) for entry in self.conversation.entries],
+        }
+
+    def _restore(self, snapshot: dict[str, Any]) -> None:
+        """Continue a stored conversation. The new setup may change anything but the model; what
+        it leaves out (system instruction, tools) comes from the stored one."""
+        stored = Setup.model_validate(snapshot.get("setup") or {})
+        if self.setup.system_instruction is None:
+            self.conversation.system_instruction = snapshot.get("system_instruction", "")
+        if not self.setup.tools:
+            self.setup.tools = stored.tools
+        self.conversation.entries = [dict(entry) for entry in snapshot.get("entries", [])]
+
+    def _publish_handle(self) -> None:
+        """Store a snapshot, then (only then) tell the client its new handle."""
+        if self.resumption is None:
+            return
+        snapshot = self.snapshot()
+        resumption = self.resumption
+
+        async def publish() -> None:
+            try:
+                handle = await resumption.save(snapshot)
+            except Exception:
+                log.exception("session %s: could not store a resumption snapshot", self.session_id)
+                return
+            self._last_handle = (handle, snapshot)
+            self.outbox.put(
+                ServerMessage(
+                    session_resumption_update=SessionResumptionUpdate(
+                        new_handle=handle, resumable=True
+                    )
+                )
+            )
+
+        task = asyncio.create_task(publish())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # -- input --------------------------------------------------------------------------------
 
@@ -239,6 +315,8 @@ class LiveSession:
     # -- replies ------------------------------------------------------------------------------
 
     def _start_reply(self, trace: TurnTrace | None = None) -> None:
+        if self._context_is_full():
+            return
         self._transition(TurnEvent.USER_TURN_COMPLETE)
         reply = _Reply(generation=self.outbox.current_generation, trace=trace or TurnTrace())
         self._reply = reply
@@ -332,6 +410,8 @@ class LiveSession:
         self._reply = None
         self._task = None
         self._transition(event)
+        self._fit_context(reply.usage)
+        self._publish_handle()
         if self._respond_when_idle and completed:
             self._respond_when_idle = False
             self._start_reply()
@@ -347,6 +427,41 @@ class LiveSession:
             await task
         self._send(ServerContent(interrupted=True), None)
         self._finish_reply(reply, TurnEvent.INTERRUPTED)
+
+    # -- context window -----------------------------------------------------------------------
+
+    def _fit_context(self, usage: Usage | None) -> None:
+        """Slide the window when the client asked for compression and the context passed the
+        trigger (PROTOCOL.md §9): oldest turns go first, the system instruction stays."""
+        if usage is not None:
+            self.tokens.calibrate(self.conversation, usage.prompt_tokens)
+        compression = self.setup.context_window_compression
+        if compression is None:
+            return
+        trigger = compression.trigger_tokens or int(self.services.context_tokens * 0.8)
+        window = compression.sliding_window
+        target = (window.target_tokens if window else None) or trigger // 2
+        if self.tokens.estimate(self.conversation) > trigger:
+            dropped = slide_window(self.conversation, self.tokens, target)
+            log.info(
+                "session %s: context compressed, %d old entries dropped", self.session_id, dropped
+            )
+
+    def _context_is_full(self) -> bool:
+        """Without compression, a conversation that no longer fits ends cleanly, with a reason,
+        instead of failing inside the engine."""
+        if self.setup.context_window_compression is not None:
+            self._fit_context(None)
+            return False
+        needed = self.tokens.estimate(self.conversation) + CONTEXT_RESERVE_TOKENS
+        if needed <= self.services.context_tokens:
+            return False
+        self.outbox.close(
+            CloseCode.POLICY_VIOLATION,
+            f"Context window exhausted ({needed} of {self.services.context_tokens} tokens); "
+            "enable contextWindowCompression to continue.",
+        )
+        return True
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..engines.llm import LLMEngine
 from ..engines.tts.base import TTSEngine
+from .resumption import Resumption
 
 
 @dataclass(frozen=True)
@@ -27,3 +28,6 @@ class SessionServices:
     default_max_tokens: int = 1024
     speech: SpeechServices | None = None
     echo_guard_s: float = 0.25
+    resumption: Resumption | None = None
+    context_tokens: int = 8192
+    """The model's context window per session (what the engine gives one conversation)."""
