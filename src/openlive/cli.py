@@ -139,6 +139,125 @@ def bench_latency(context: typer.Context) -> None:
     raise typer.Exit(latency_main(list(context.args)))
 
 
+_URL_HELP = "The openlive server: ws://host:port or wss://host:port."
+
+
+@app.command()
+def chat(
+    url: Annotated[str, typer.Option(help=_URL_HELP)] = "ws://127.0.0.1:8765",
+    api_key: Annotated[
+        str | None,
+        typer.Option(help="API key, if the server requires one.", envvar="OPENLIVE_API_KEY"),
+    ] = None,
+    system: Annotated[str | None, typer.Option(help="System instruction.")] = None,
+    model: Annotated[str, typer.Option(help="Model name to ask for.")] = "gemini-live-2.5-flash",
+    max_output_tokens: Annotated[int | None, typer.Option(help="Cap each reply.")] = None,
+    cafile: Annotated[
+        Path | None, typer.Option(help="CA certificate to trust for wss:// (see `serve --tls`).")
+    ] = None,
+) -> None:
+    """Chat in text with a Live server: type a message, read the streamed reply; /quit leaves.
+
+    With stdin piped, each line is one turn and each reply is printed on one line.
+    """
+    import sys
+
+    from .client import LiveModel
+    from .client.chat_app import run_chat
+
+    live_model = LiveModel(
+        model,
+        response_modalities=["TEXT"],
+        system_instruction=system,
+        max_output_tokens=max_output_tokens,
+        url=url,
+        api_key=api_key,
+        cafile=cafile,
+    )
+    try:
+        status = asyncio.run(run_chat(live_model, interactive=sys.stdin.isatty()))
+    except KeyboardInterrupt:
+        status = 130
+    raise typer.Exit(status)
+
+
+@app.command()
+def talk(
+    url: Annotated[str, typer.Option(help=_URL_HELP)] = "ws://127.0.0.1:8765",
+    api_key: Annotated[
+        str | None,
+        typer.Option(help="API key, if the server requires one.", envvar="OPENLIVE_API_KEY"),
+    ] = None,
+    voice: Annotated[str, typer.Option(help="Prebuilt voice: Puck, Kore, Charon, ...")] = "Puck",
+    system: Annotated[str | None, typer.Option(help="System instruction.")] = None,
+    model: Annotated[str, typer.Option(help="Model name to ask for.")] = "gemini-live-2.5-flash",
+    input_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--input",
+            help="Speak this WAV file (in real time) instead of the microphone; "
+            "stops after the first complete reply.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    output_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", help="Record the reply audio to this WAV file instead of playing it."
+        ),
+    ] = None,
+    seconds: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
+    input_device: Annotated[
+        str | None, typer.Option(help="Microphone: device index or part of its name.")
+    ] = None,
+    output_device: Annotated[
+        str | None, typer.Option(help="Speaker: device index or part of its name.")
+    ] = None,
+    max_output_tokens: Annotated[int | None, typer.Option(help="Cap each reply.")] = None,
+    cafile: Annotated[
+        Path | None, typer.Option(help="CA certificate to trust for wss:// (see `serve --tls`).")
+    ] = None,
+) -> None:
+    """Talk with a Live server: microphone in, speaker out, live transcripts; Ctrl-C stops.
+
+    Use headphones: the microphone would hear the reply and interrupt it.
+
+    No audio devices? Use WAV files: --input question.wav --output reply.wav
+    """
+    from .client import LiveModel
+    from .client.talk_app import TalkOptions, run_talk
+
+    live_model = LiveModel(
+        model,
+        response_modalities=["AUDIO"],
+        system_instruction=system,
+        voice=voice,
+        input_transcription=True,
+        output_transcription=True,
+        max_output_tokens=max_output_tokens,
+        url=url,
+        api_key=api_key,
+        cafile=cafile,
+    )
+    options = TalkOptions(
+        input_file=input_file,
+        output_file=output_file,
+        seconds=seconds,
+        input_device=_device(input_device),
+        output_device=_device(output_device),
+    )
+    try:
+        status = asyncio.run(run_talk(live_model, options))
+    except KeyboardInterrupt:
+        status = 130
+    raise typer.Exit(status)
+
+
+def _device(name: str | None) -> int | str | None:
+    return int(name) if name is not None and name.isdigit() else name
+
+
 def main() -> None:
     app()
 
