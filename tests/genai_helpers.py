@@ -14,10 +14,12 @@ from .servers import ServerProcess
 MODEL = "gemini-live-2.5-flash"
 
 
-def client_for(server: ServerProcess, api_key: str = "test-key", **http: Any) -> genai.Client:
+def client_for(
+    server: ServerProcess, api_key: str = "test-key", api_version: str = "v1beta", **http: Any
+) -> genai.Client:
     # The SDK builds its SSL context from SSL_CERT_FILE when it connects.
     os.environ["SSL_CERT_FILE"] = str(server.cert_bundle)
-    options = types.HttpOptions(base_url=server.http_url, api_version="v1beta", **http)
+    options = types.HttpOptions(base_url=server.http_url, api_version=api_version, **http)
     return genai.Client(api_key=api_key, http_options=options)
 
 

@@ -9,10 +9,14 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from .. import web
+from ..auth.keys import key_is_valid
+from ..auth.tokens import TokenRequestError
+from ..protocol.routing import credentials_from
 from .connection import Connection
 from .runtime import ProgressHook, Runtime
 
@@ -44,12 +48,63 @@ def create_app(runtime: Runtime, *, progress: ProgressHook | None = None) -> Sta
     async def live(websocket: WebSocket) -> None:
         await Connection(websocket, runtime).run()
 
+    async def metrics(request: Request) -> Response:
+        return Response(runtime.metrics.render(), media_type=runtime.metrics.content_type)
+
+    async def create_auth_token(request: Request) -> JSONResponse:
+        """``client.auth_tokens.create`` (google-genai): an ephemeral token for Live sessions."""
+        if runtime.api_keys:
+            credentials = credentials_from(request.query_params, request.headers)
+            if not (credentials.api_key and key_is_valid(credentials.api_key, runtime.api_keys)):
+                return _google_error(
+                    400, "API key not valid. Please pass a valid API key.", "INVALID_ARGUMENT"
+                )
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise TokenRequestError("Expected a JSON object.")
+            return JSONResponse(await runtime.tokens.create(body))
+        except (ValueError, TokenRequestError) as error:
+            return _google_error(400, f"Invalid auth token request: {error}", "INVALID_ARGUMENT")
+
+    # HTTP routes only match HTTP requests, so the catch-all WebSocket route below still gets
+    # every upgrade, whatever its path (PROTOCOL.md §2.4).
     return Starlette(
         routes=[
             Route("/healthz", healthz),
+            Route("/metrics", metrics),
+            Route("/{version}/auth_tokens", create_auth_token, methods=["POST"]),
+            Route("/", demo_page),
+            Route("/static/{name}", demo_asset),
             WebSocketRoute("/{path:path}", live),
         ],
         lifespan=lifespan,
+    )
+
+
+async def demo_page(request: Request) -> Response:
+    return _web_file(web.INDEX, web.MEDIA_TYPES[".html"])
+
+
+async def demo_asset(request: Request) -> Response:
+    name = request.path_params["name"]
+    media_type = web.STATIC_FILES.get(name)
+    if media_type is None:
+        return PlainTextResponse("Not Found", status_code=404)
+    return _web_file(name, media_type)
+
+
+def _web_file(name: str, media_type: str) -> Response:
+    # no-cache: a page left open across a server upgrade never runs stale modules.
+    return FileResponse(
+        web.WEB_DIR / name, media_type=media_type, headers={"Cache-Control": "no-cache"}
+    )
+
+
+def _google_error(status: int, message: str, reason: str) -> JSONResponse:
+    """Errors in Google's REST shape, which google-genai turns into ClientError."""
+    return JSONResponse(
+        {"error": {"code": status, "message": message, "status": reason}}, status_code=status
     )
 
 

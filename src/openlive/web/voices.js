@@ -1,0 +1,36 @@
+// The 30 Gemini prebuilt voice names the server accepts, with the gender of each voice
+// (src/openlive/engines/tts/voices.py; tests/e2e/test_web_demo.py keeps the two lists equal).
+export const DEFAULT_VOICE = "Puck";
+
+export const VOICES = [
+  ["Puck", "male"],
+  ["Charon", "male"],
+  ["Fenrir", "male"],
+  ["Orus", "male"],
+  ["Enceladus", "male"],
+  ["Iapetus", "male"],
+  ["Umbriel", "male"],
+  ["Algieba", "male"],
+  ["Algenib", "male"],
+  ["Rasalgethi", "male"],
+  ["Alnilam", "male"],
+  ["Schedar", "male"],
+  ["Achird", "male"],
+  ["Zubenelgenubi", "male"],
+  ["Sadachbia", "male"],
+  ["Sadaltager", "male"],
+  ["Zephyr", "female"],
+  ["Kore", "female"],
+  ["Leda", "female"],
+  ["Aoede", "female"],
+  ["Callirrhoe", "female"],
+  ["Autonoe", "female"],
+  ["Despina", "female"],
+  ["Erinome", "female"],
+  ["Laomedeia", "female"],
+  ["Achernar", "female"],
+  ["Gacrux", "female"],
+  ["Pulcherrima", "female"],
+  ["Vindemiatrix", "female"],
+  ["Sulafat", "female"],
+];
