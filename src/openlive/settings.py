@@ -81,6 +81,14 @@ class Settings(BaseSettings):
     debug_goaway_after_s: float = 0.0
     """Testing aid: send goAway this long after each connection opens (then close)."""
 
+    # Limits (per process)
+    max_sessions: int = 0
+    """Sessions open at once on this server; 0 = unlimited."""
+    max_sessions_per_key: int = 0
+    """Sessions open at once per API key or ephemeral token; 0 = unlimited."""
+    max_new_sessions_per_minute: int = 0
+    """New sessions per key per minute; 0 = unlimited."""
+
     log_level: str = "info"
 
     @field_validator("api_keys", "allowed_models", mode="before")

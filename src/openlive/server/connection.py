@@ -9,6 +9,8 @@ import logging
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..auth.keys import key_is_valid
+from ..auth.tokens import PREFIX as TOKEN_PREFIX
+from ..auth.tokens import apply_constraints
 from ..protocol.client_messages import Setup
 from ..protocol.codec import decode_client_message, encode_server_message
 from ..protocol.errors import (
@@ -38,6 +40,8 @@ class Connection:
         self.runtime = runtime
         self.settings = runtime.settings
         self.session: LiveSession | None = None
+        self._limit_key = "anonymous"
+        self._counted = False
 
     async def run(self) -> None:
         # Like Google: accept the upgrade, then report every problem as a close code and reason
@@ -52,13 +56,18 @@ class Connection:
                 raise ProtocolError(
                     f"Method not found: {self.websocket.url.path[:60]}", CloseCode.POLICY_VIOLATION
                 )
-            self._authorize()
+            setup, self._limit_key = await self._authorize(setup)
             await self._wait_until_ready()
             self._check_model(setup, route)
             if self.runtime.draining:
                 raise ProtocolError(UNAVAILABLE_REASON, CloseCode.INTERNAL_ERROR)
             restored = await self._restore(setup)
+            self.runtime.limits.acquire(self._limit_key)
+            self._counted = True
             self.session = LiveSession(setup, route, self.runtime.services, restored=restored)
+            metrics = self.runtime.metrics
+            metrics.sessions.labels(kind="resumed" if restored else "new").inc()
+            metrics.sessions_open.inc()
             self.session.start()
             log.info(
                 "session %s %s (%s, model %s)",
@@ -83,7 +92,10 @@ class Connection:
             await self._close(CloseCode.INTERNAL_ERROR, INTERNAL_ERROR_REASON)
         finally:
             self.runtime.connections.discard(self)
+            if self._counted:
+                self.runtime.limits.release(self._limit_key)
             if self.session is not None:
+                self.runtime.metrics.sessions_open.dec()
                 await self.session.aclose()
                 log.info("session %s closed", self.session.session_id)
 
@@ -113,12 +125,23 @@ class Connection:
             raise ProtocolError("Invalid request: the first message must be setup.")
         return message
 
-    def _authorize(self) -> None:
-        if not self.runtime.api_keys:
-            return
+    async def _authorize(self, setup: Setup) -> tuple[Setup, str]:
+        """Check the credentials; return the setup to use (an ephemeral token's locked fields
+        enforced) and the key that limits are counted against. Keys are never logged."""
         credentials = credentials_from(self.websocket.query_params, self.websocket.headers)
-        if not any(key_is_valid(value, self.runtime.api_keys) for value in credentials.any):
+        token = credentials.token
+        if token and token.startswith(TOKEN_PREFIX):
+            resuming = bool(setup.session_resumption and setup.session_resumption.handle)
+            record = await self.runtime.tokens.redeem(token, resuming=resuming)
+            wire = setup.model_dump(
+                mode="json", by_alias=True, exclude_none=True, exclude_defaults=True
+            )
+            setup = Setup.model_validate(apply_constraints(wire, record))
+            return setup, token
+        keys = self.runtime.api_keys
+        if keys and not any(key_is_valid(value, keys) for value in credentials.any):
             raise INVALID_API_KEY
+        return setup, credentials.api_key or credentials.token or "anonymous"
 
     async def _wait_until_ready(self) -> None:
         if self.runtime.ready.is_set():
@@ -200,6 +223,7 @@ class Connection:
             item.sent = True
 
     async def _close(self, code: int, reason: str) -> None:
+        self.runtime.metrics.closes.labels(code=str(code)).inc()
         with contextlib.suppress(Exception):
             await self.websocket.close(code=code, reason=reason)
 

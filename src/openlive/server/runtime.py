@@ -7,11 +7,14 @@ import logging
 import time
 from collections.abc import Callable
 
+from ..auth.limits import SessionLimits
+from ..auth.tokens import EphemeralTokens
 from ..engines.llm import LLMEngine, create_llm_engine
 from ..session import SessionServices, SpeechServices
 from ..session.resumption import Resumption
 from ..settings import Settings
 from ..store import open_store
+from .metrics import Metrics
 from .speech_loader import load_speech
 
 log = logging.getLogger("openlive.runtime")
@@ -31,6 +34,13 @@ class Runtime:
         self.store = open_store(settings.store, settings.data_dir / "sessions.db")
         self.resumption = Resumption(self.store, settings.resumption_ttl_s)
         self.connections: set = set()  # live Connection objects, for draining
+        self.tokens = EphemeralTokens(self.store)
+        self.limits = SessionLimits(
+            max_sessions=settings.max_sessions,
+            max_sessions_per_key=settings.max_sessions_per_key,
+            max_new_sessions_per_minute=settings.max_new_sessions_per_minute,
+        )
+        self.metrics = Metrics()
         self.draining = False
 
     @property
@@ -42,6 +52,7 @@ class Runtime:
             echo_guard_s=self.settings.echo_guard_ms / 1000,
             resumption=self.resumption,
             context_tokens=self.settings.llm_context,
+            observe_turn=self.metrics.observe_turn,
         )
 
     async def load(self, progress: ProgressHook | None = None) -> None:

@@ -395,6 +395,8 @@ class LiveSession:
         """End the turn: history gets what the user received, the client gets turnComplete."""
         completed = event is TurnEvent.PLAYBACK_DONE
         reply.trace.log(self.session_id)
+        if self.services.observe_turn is not None:
+            self.services.observe_turn(self.config.modality, event.value, reply.trace.stages_ms())
         if reply.speech is not None:
             end = reply.speech.clock.end_time() or time.monotonic()
             self._last_spoken = (" ".join(c.text for c in reply.speech.clauses), end)

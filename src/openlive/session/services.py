@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -29,5 +30,7 @@ class SessionServices:
     speech: SpeechServices | None = None
     echo_guard_s: float = 0.25
     resumption: Resumption | None = None
+    observe_turn: Callable[[str, str, dict[str, float]], None] | None = None
+    """(modality, outcome, stage timings in ms) at the end of every model turn: metrics."""
     context_tokens: int = 8192
     """The model's context window per session (what the engine gives one conversation)."""
