@@ -94,6 +94,7 @@ async def run_server(settings: Settings, console: Console) -> None:
             f"[bold green]openlive ready[/] on {scheme}://{address} "
             f"(health: {http}://{address}/healthz)"
         )
+        console.print(f"demo page: {http}://{address}/")
         console.print(f"LLM: {runtime.llm.description}")
         if runtime.llm.is_placeholder:
             console.print(f"[yellow]{PLACEHOLDER_ADVICE}[/]")

@@ -63,6 +63,8 @@ class Listener:
         self._recent_speech = recent_speech
         self._echo_guard_s = echo_guard_s
         self._overlapped_reply = False  # the utterance began while our audio was playing
+        self._language = config.recognition_language
+        self._turns: set[asyncio.Task[Any]] = set()  # spoken turns being finished (final ASR)
         self._decoder = AudioDecoder()
         self._endpointer = (
             Endpointer(speech.vad.new_stream(), EndpointerConfig.from_setup(config.detection))
@@ -108,7 +110,7 @@ class Listener:
         self._manual_audio = None
         now = time.monotonic()
         trace = TurnTrace(speech_end=now, turn_end=now)
-        self._spawn(self._finish_turn(audio.astype(np.float32), trace))
+        self._spawn_turn(self._finish_turn(audio.astype(np.float32), trace))
 
     async def audio_stream_end(self) -> None:
         """The microphone closed: whatever was being said is the end of the turn."""
@@ -153,7 +155,7 @@ class Listener:
                 for stale in self._speculative.values():
                     stale.cancel()
                 self._speculative.clear()
-                self._spawn(self._finish_turn(audio, trace, speculative))
+                self._spawn_turn(self._finish_turn(audio, trace, speculative))
 
     async def _check_barge_in(self) -> None:
         started = self._pending_barge_in
@@ -179,11 +181,16 @@ class Listener:
 
     async def _recognise(self, audio: np.ndarray) -> str:
         loop = asyncio.get_running_loop()
-        language = self.config.recognition_language
+        language = self._language
         transcript = await loop.run_in_executor(
             self.speech.asr_executor, lambda: self.speech.asr.transcribe(audio, language)
         )
-        return transcript.text.strip()
+        text = transcript.text.strip()
+        if self._language is None and transcript.language and len(text.split()) >= 3:
+            # Detection on a few seconds of audio can flip (English heard as French); once a
+            # clear turn has told us the language, keep it. languageCode fixes it up front.
+            self._language = transcript.language
+        return text
 
     async def _finish_turn(
         self, audio: np.ndarray, trace: TurnTrace, speculative: asyncio.Future[str] | None = None
@@ -244,7 +251,18 @@ class Listener:
             self._on_transcript(prefix + " ".join(new), finished)
             self._emitted_words = words if not finished else []
 
+    async def settle(self) -> None:
+        """Wait until every spoken turn that has ended is recognised and handed on, so input
+        that comes after it (typed text) is answered after it too."""
+        if self._turns:
+            await asyncio.gather(*list(self._turns), return_exceptions=True)
+
     # -- tasks --------------------------------------------------------------------------------
+
+    def _spawn_turn(self, coroutine: Awaitable[Any]) -> None:
+        task = self._spawn(coroutine)
+        self._turns.add(task)
+        task.add_done_callback(self._turns.discard)
 
     def _spawn(self, coroutine: Awaitable[Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coroutine)

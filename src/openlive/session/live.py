@@ -242,6 +242,8 @@ class LiveSession:
         if message.audio_stream_end:
             await self._require_listener().audio_stream_end()
         if message.text:
+            if self.listener is not None:
+                await self.listener.settle()  # a spoken turn that ended first is answered first
             await self._on_user_text(message.text)
 
     async def _on_blob(self, blob: Blob) -> None:

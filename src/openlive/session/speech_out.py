@@ -71,14 +71,14 @@ class SpeechOutput:
             while (clause := await queue.get()) is not None:
                 text = speakable(clause)
                 if text:
-                    await self._speak_clause(text, more_pending=not queue.empty())
+                    await self._speak_clause(text)
 
         async with asyncio.TaskGroup() as group:
             group.create_task(split())
             group.create_task(synthesize())
         return " ".join(clause.text for clause in self.clauses)
 
-    async def _speak_clause(self, text: str, *, more_pending: bool) -> None:
+    async def _speak_clause(self, text: str) -> None:
         loop = asyncio.get_running_loop()
         engine = self.fast_tts if (self.fell_back and self.fast_tts) else self.tts
         started = time.perf_counter()
@@ -97,7 +97,7 @@ class SpeechOutput:
                 lambda: self.fast_tts.synthesize(text, voice=self.voice, language=self.language),
             )
         elapsed = time.perf_counter() - started
-        self._maybe_fall_back(elapsed, len(audio), more_pending)
+        self._maybe_fall_back(elapsed, len(audio))
         clause = SpokenClause(text)
         self.clauses.append(clause)
         self.send_transcript(text + " ")
@@ -111,15 +111,16 @@ class SpeechOutput:
             clause.samples += len(piece) // 2
             self.send_audio(piece, encode_standard(piece))
 
-    def _maybe_fall_back(self, synthesis_s: float, samples: int, more_pending: bool) -> None:
+    def _maybe_fall_back(self, synthesis_s: float, samples: int) -> None:
         if self.fell_back or self.fast_tts is None or self.fast_tts is self.tts:
             return
+        # Only a clause that took longer to make than to play means synthesis cannot keep up;
+        # a gap after a short first clause is expected and does not switch voices mid-reply.
         audio_s = samples / OUTPUT_RATE
-        now = time.monotonic()
-        ran_dry = self.clock.started and not self.clock.is_playing(now)
-        if synthesis_s > audio_s or (ran_dry and more_pending):
+        if synthesis_s > audio_s:
             log.warning(
-                "TTS behind real time (%.2fs for %.2fs of audio); fast voice from here",
+                "TTS slower than real time (%.2fs for %.2fs of audio); fast voice for the rest "
+                "of this reply",
                 synthesis_s,
                 audio_s,
             )
