@@ -48,6 +48,10 @@ class AudioDecoder:
     def __init__(self) -> None:
         self._resamplers: dict[int, StreamResampler] = {}
 
+    @staticmethod
+    def is_encoded(mime_type: str) -> bool:
+        return parse_mime(mime_type)[0] in ENCODED_TYPES
+
     def decode(self, data: bytes, mime_type: str) -> np.ndarray:
         base, rate = parse_mime(mime_type)
         if base in PCM_TYPES:

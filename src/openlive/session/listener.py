@@ -83,7 +83,10 @@ class Listener:
 
     async def feed(self, data: bytes, mime_type: str) -> None:
         try:
-            samples = self._decoder.decode(data, mime_type)
+            if self._decoder.is_encoded(mime_type):  # FFmpeg decoding: off the event loop
+                samples = await asyncio.to_thread(self._decoder.decode, data, mime_type)
+            else:
+                samples = self._decoder.decode(data, mime_type)
         except AudioFormatError as error:
             raise ProtocolError(str(error)) from None
         if self._endpointer is None:
