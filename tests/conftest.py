@@ -30,10 +30,19 @@ def server_factory(tmp_path: Path) -> Iterator:
     started: list[ServerProcess] = []
 
     def start(
-        *args: str, tls: bool = True, speech: bool = False, env: dict[str, str] | None = None
+        *args: str,
+        tls: bool = True,
+        speech: bool = False,
+        env: dict[str, str] | None = None,
+        vision: bool = False,
     ) -> ServerProcess:
         server = start_server(
-            tmp_path / f"server-{len(started)}", *args, tls=tls, speech=speech, env=env
+            tmp_path / f"server-{len(started)}",
+            *args,
+            tls=tls,
+            speech=speech,
+            env=env,
+            vision=vision,
         )
         started.append(server)
         return server

@@ -101,8 +101,10 @@ def start_server(
     speech: bool = False,
     env: dict[str, str] | None = None,
     wait: bool = True,
+    vision: bool = False,
 ) -> ServerProcess:
-    """A server process; text-only unless ``speech`` (loading the voice models costs seconds)."""
+    """A server process; text-only unless ``speech`` (loading the voice models costs seconds),
+    camera frames ignored unless ``vision``."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     command = [
@@ -123,6 +125,7 @@ def start_server(
         "OPENLIVE_LLM_THREADS": "1",
         "OPENLIVE_LLM_PARALLEL": "2",
         "OPENLIVE_SPEECH": "1" if speech else "0",
+        "OPENLIVE_VISION": "1" if vision else "0",
         # Session state (SQLite) per server unless a test shares it on purpose.
         "OPENLIVE_DATA_DIR": str(workdir / "data"),
         **(env or {}),

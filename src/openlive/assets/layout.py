@@ -1,4 +1,4 @@
-"""Where each speech asset lives inside ``models_dir``, and the paths-only accessor.
+"""Where each speech and vision asset lives inside ``models_dir``, and the paths-only accessors.
 
 The layout is shared by the installer (which writes it) and the engines (which read it), so both
 import the relative paths from here rather than spelling them twice."""
@@ -15,12 +15,20 @@ KOKORO_MODEL = "kokoro/kokoro-v1.0.int8.onnx"
 KOKORO_VOICES_DIR = "kokoro/voices"
 SMART_TURN_MODEL = "smart-turn/smart-turn-v3.2-cpu.onnx"
 
+VISION_DIR = "vision"
+OBJECTS_MODEL = f"{VISION_DIR}/centernet.onnx"
+FACES_MODEL = f"{VISION_DIR}/blazeface.onnx"
+EMOTION_MODEL = f"{VISION_DIR}/emotion.onnx"
+VISION_LICENSE = f"{VISION_DIR}/LICENSE"
+VISION_SAMPLES_DIR = f"{VISION_DIR}/samples"
+
 STEP_NAMES = ("whisper-base", "kokoro-model", "kokoro-voices", "smart-turn")
+VISION_STEP_NAMES = ("human-vision",)
 INSTALL_HINT = "run `openlive models install` (or `python -m openlive.assets`)"
 
 
 class AssetsMissing(RuntimeError):
-    """The speech weights are not (completely) installed in ``models_dir``."""
+    """The speech or vision weights are not (completely) installed in ``models_dir``."""
 
 
 @dataclass(frozen=True)
@@ -60,5 +68,47 @@ def speech_assets(models_dir: Path) -> SpeechAssets:
     if missing:
         raise AssetsMissing(
             f"speech models missing in {assets.models_dir} ({', '.join(missing)}): {INSTALL_HINT}"
+        )
+    return assets
+
+
+@dataclass(frozen=True)
+class VisionAssets:
+    """Absolute paths of the installed camera-frame models (converted to ONNX at install time).
+
+    Text recognition needs no files here: its PP-OCR models ship inside the rapidocr wheel."""
+
+    models_dir: Path
+    objects_model: Path
+    """CenterNet (MobileNet-v3), COCO-80 classes: NHWC 1×512×512×3 in, heatmap and sizes out."""
+    faces_model: Path
+    """BlazeFace (MediaPipe, back camera): NHWC 1×256×256×3 in [-1, 1]."""
+    emotion_model: Path
+    """Seven expressions from a 64×64 grey face crop."""
+    samples_dir: Path
+    """Two photos from the same npm package (people at a table, faces), for tests and benchmarks."""
+
+    @classmethod
+    def under(cls, models_dir: Path) -> VisionAssets:
+        root = models_dir.expanduser().resolve()
+        return cls(
+            models_dir=root,
+            objects_model=root / OBJECTS_MODEL,
+            faces_model=root / FACES_MODEL,
+            emotion_model=root / EMOTION_MODEL,
+            samples_dir=root / VISION_SAMPLES_DIR,
+        )
+
+
+def vision_assets(models_dir: Path) -> VisionAssets:
+    """The vision asset paths after the same cheap check as :func:`speech_assets`."""
+    assets = VisionAssets.under(models_dir)
+    manifest = Manifest.load(assets.models_dir / MANIFEST_NAME)
+    missing = [
+        name for name in VISION_STEP_NAMES if not manifest.step_present(assets.models_dir, name)
+    ]
+    if missing:
+        raise AssetsMissing(
+            f"vision models missing in {assets.models_dir} ({', '.join(missing)}): {INSTALL_HINT}"
         )
     return assets

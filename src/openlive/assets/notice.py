@@ -1,12 +1,12 @@
 """The NOTICE file written beside the installed weights: where each came from, under what licence.
 
-Smart Turn is BSD-2-Clause, whose terms require the licence text to travel with binary copies, so
-the text taken from the pipecat-ai wheel is reproduced in full."""
+Smart Turn is BSD-2-Clause and @vladmandic/human is MIT; both licences require their text to travel
+with copies, so the texts taken from the wheel and the npm tarball are reproduced in full."""
 
 from __future__ import annotations
 
 HEADER = """\
-Speech models assembled by openlive (`openlive models install`) from registry packages.
+Speech and vision models assembled by openlive (`openlive models install`) from registry packages.
 
 whisper-base/
   OpenAI Whisper "base" (multilingual), converted to CTranslate2 int8.
@@ -25,13 +25,33 @@ smart-turn/smart-turn-v3.2-cpu.onnx
   Source: PyPI pipecat-ai 1.14.0, pipecat/audio/turn/smart_turn/data/. Its licence:
 """
 
-LICENCE_MISSING = "  (not installed yet: the licence text is copied from the wheel when it is)\n"
+VISION = """
+vision/centernet.onnx, vision/blazeface.onnx, vision/emotion.onnx, vision/samples/
+  Converted to ONNX by openlive at install time from the tfjs graph models in the npm package
+  @vladmandic/human 3.3.6 (MIT, Copyright (c) Vladimir Mandic; package/models/, and two sample
+  photos from package/assets/ used only by tests and benchmarks).
+  - centernet: MobileNet-v3 CenterNet trained on MS-COCO (80 classes), from
+    github.com/610265158/mobilenetv3_centernet, converted to tfjs by Vladimir Mandic. That
+    repository publishes NO licence file (checked at its latest commit); the weights are
+    redistributed here only as part of the MIT-licensed npm package. Their licence is therefore
+    unclear: an operator who needs certainty can turn object detection off
+    (OPENLIVE_VISION_OBJECTS=0). COCO annotations: CC BY 4.0.
+  - blazeface: MediaPipe BlazeFace (back-camera model) by Google. Licence: Apache-2.0.
+  - emotion: github.com/oarriaga/face_classification (MIT, Copyright (c) 2017 Octavio),
+    trained on FER-2013.
+  Text recognition uses the PP-OCR models inside the rapidocr wheel (Apache-2.0; PaddleOCR
+  models Apache-2.0), loaded from the installed package, not copied here.
+  @vladmandic/human's licence:
+"""
+
+LICENCE_MISSING = "  (not installed yet: the licence text is copied from the package when it is)\n"
 
 
-def notice_text(smart_turn_licence: str | None) -> str:
-    if smart_turn_licence is None:
-        return HEADER + "\n" + LICENCE_MISSING
-    indented = "".join(
-        f"    {line}".rstrip() + "\n" for line in smart_turn_licence.strip().splitlines()
-    )
-    return HEADER + "\n" + indented
+def _indented(licence: str | None) -> str:
+    if licence is None:
+        return LICENCE_MISSING
+    return "".join(f"    {line}".rstrip() + "\n" for line in licence.strip().splitlines())
+
+
+def notice_text(smart_turn_licence: str | None, human_licence: str | None = None) -> str:
+    return HEADER + "\n" + _indented(smart_turn_licence) + VISION + "\n" + _indented(human_licence)

@@ -1,4 +1,5 @@
-"""The install steps: each assembles one speech asset from a pinned package into ``models_dir``.
+"""The install steps: each assembles one speech or vision asset from a pinned package into
+``models_dir``.
 
 Every step writes into a private staging folder first, checks what it wrote against the pinned
 checksums, and only then renames the files into place — so an interrupted or failed step never
@@ -19,7 +20,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .fetch import npm_pack, pip_download
-from .layout import KOKORO_MODEL, KOKORO_VOICES_DIR, SMART_TURN_MODEL, WHISPER_DIR
+from .layout import (
+    EMOTION_MODEL,
+    FACES_MODEL,
+    KOKORO_MODEL,
+    KOKORO_VOICES_DIR,
+    OBJECTS_MODEL,
+    SMART_TURN_MODEL,
+    VISION_LICENSE,
+    VISION_SAMPLES_DIR,
+    WHISPER_DIR,
+)
 from .manifest import CHUNK, FileRecord, record_of, sha256_file
 from .progress import StepProgress
 
@@ -45,6 +56,53 @@ SMART_TURN_LICENSE_MEMBER = "pipecat_ai-1.14.0.dist-info/licenses/LICENSE"
 SMART_TURN_SIZE = 8_679_182
 SMART_TURN_SHA256 = "2bb026316b14a660486a75b1733cd3fbab8c2fd0314dc9af7be49f8cca967e4f"
 SMART_TURN_LICENSE = "smart-turn/LICENSE"
+
+# Objects (CenterNet), faces (BlazeFace) and expressions, as tfjs graph models in an npm package;
+# converted to ONNX by tfjs_onnx.py. The conversion is deterministic for a given onnx release, so
+# the ONNX files are pinned too: a different result means the converter or onnx changed.
+HUMAN_NPM_SPEC = "@vladmandic/human@3.3.6"
+HUMAN_TARBALL_SHA256 = "425e9c51dbbca0c8934362b170cb0d54c2529c11c654b3c03092b16e9d6ad3f7"
+HUMAN_LICENSE_MEMBER = "package/LICENSE"
+
+
+@dataclass(frozen=True)
+class TfjsModel:
+    name: str  # package/models/<name>.json + its .bin shard
+    target: str  # path in models_dir
+    sha256: str  # of the converted ONNX file
+    outputs: tuple[str, ...] = ()  # cut the graph here (default: its own outputs)
+
+
+HUMAN_MODELS = (
+    TfjsModel(
+        "centernet",
+        OBJECTS_MODEL,
+        "c9c2c78339621856d8325d9d16abfbc34266da71cc597fe04fb4ad89182f313d",
+        # Heatmap and box sizes; peak picking and NMS run in numpy (engines/vision/objects.py).
+        ("tower_0/keypoints", "tower_0/wh"),
+    ),
+    TfjsModel(
+        "blazeface",
+        FACES_MODEL,
+        "1fdf013d35e6149ea3d192823599861ae42c408e78041541460e390f0a844a65",
+    ),
+    TfjsModel(
+        "emotion",
+        EMOTION_MODEL,
+        "a231cd20c78a1ded075fe72bc9869a68d42cba774e353214f295dcd48a9a79bf",
+    ),
+)
+# Two photos from the package's assets/, for tests and benchmarks (people, a table, faces).
+HUMAN_SAMPLES = {
+    "package/assets/samples.jpg": (
+        "samples.jpg",
+        "cc08cc353cbb38beb0ac32a0900a92e78a3656acb477212ac360e3da6331bb9e",
+    ),
+    "package/assets/screenshot-facedetect.jpg": (
+        "faces.jpg",
+        "f5310f98bc9d6db7f1d4073b323ded78969b30941de24f48fb1579c7d9ce6e58",
+    ),
+}
 
 
 class AssetError(RuntimeError):
@@ -78,6 +136,22 @@ class Step:
 
 
 def all_steps() -> list[Step]:
+    return [*speech_steps(), *vision_steps()]
+
+
+def vision_steps() -> list[Step]:
+    return [
+        Step(
+            "human-vision",
+            "Objects, faces, expressions (vision)",
+            f"npm:{HUMAN_NPM_SPEC} sha256:{HUMAN_TARBALL_SHA256} {_versions(['onnx'])} "
+            + " ".join(f"{model.name}:{model.sha256[:16]}" for model in HUMAN_MODELS),
+            install_human_vision,
+        ),
+    ]
+
+
+def speech_steps() -> list[Step]:
     return [
         Step(
             "whisper-base",
@@ -198,6 +272,73 @@ def install_smart_turn(ctx: StepContext) -> dict[str, FileRecord]:
         raise AssetError(f"{SMART_TURN_MEMBER} is {model.stat().st_size} bytes")
     _check_sha256(model, SMART_TURN_SHA256, SMART_TURN_MEMBER)
     return ctx.publish({SMART_TURN_MODEL: model, SMART_TURN_LICENSE: licence})
+
+
+def install_human_vision(ctx: StepContext) -> dict[str, FileRecord]:
+    try:
+        from .tfjs_onnx import UnsupportedGraph, convert_file
+    except ImportError as error:  # onnx is missing
+        raise AssetError(
+            f"converting the vision models needs the onnx package ({error}): install openlive "
+            "with its `models` extra (`uv sync --extra models`; `./run` does this)"
+        ) from error
+
+    download_dir = ctx.staging / "npm"
+    download_dir.mkdir()
+    ctx.progress.note(f"npm pack {HUMAN_NPM_SPEC}")
+    tarball = npm_pack(HUMAN_NPM_SPEC, download_dir)
+    _check_sha256(tarball, HUMAN_TARBALL_SHA256, f"npm tarball of {HUMAN_NPM_SPEC}")
+
+    ctx.progress.note("extracting")
+    tfjs_dir = ctx.staging / "tfjs"
+    tfjs_dir.mkdir()
+    wanted = {
+        f"package/models/{model.name}.{ext}": tfjs_dir / f"{model.name}.{ext}"
+        for model in HUMAN_MODELS
+        for ext in ("json", "bin")
+    }
+    for member, (name, _sha256) in HUMAN_SAMPLES.items():
+        wanted[member] = ctx.staging / name
+    wanted[HUMAN_LICENSE_MEMBER] = ctx.staging / "LICENSE"
+    _extract_members(tarball, wanted, ctx)
+
+    staged: dict[str, Path] = {VISION_LICENSE: wanted[HUMAN_LICENSE_MEMBER]}
+    for member, (name, sha256) in HUMAN_SAMPLES.items():
+        _check_sha256(wanted[member], sha256, member)
+        staged[f"{VISION_SAMPLES_DIR}/{name}"] = wanted[member]
+
+    ctx.progress.set_total(len(HUMAN_MODELS))
+    for model in HUMAN_MODELS:
+        ctx.progress.note(f"converting {model.name} to ONNX")
+        target = ctx.staging / f"{model.name}.onnx"
+        try:
+            convert_file(tfjs_dir / f"{model.name}.json", target, list(model.outputs) or None)
+        except (UnsupportedGraph, KeyError, ValueError) as error:
+            raise AssetError(f"could not convert {model.name} to ONNX: {error}") from error
+        _check_sha256(target, model.sha256, f"{model.name}.onnx converted from {HUMAN_NPM_SPEC}")
+        staged[model.target] = target
+        ctx.progress.advance(1)
+    return ctx.publish(staged)
+
+
+def _extract_members(tarball: Path, wanted: dict[str, Path], ctx: StepContext) -> None:
+    """Copy the named regular files out of an npm tarball; every one must be there."""
+    found: set[str] = set()
+    with tarfile.open(tarball, "r:gz") as archive:
+        for member in archive.getmembers():
+            target = wanted.get(member.name)
+            if target is None or not member.isfile():
+                continue
+            # Output names come from our table, never from the archive's paths.
+            source = archive.extractfile(_data_filter(member, target.parent))
+            if source is None:
+                continue
+            with source, target.open("wb") as out:
+                shutil.copyfileobj(source, out, CHUNK)
+            found.add(member.name)
+    missing = sorted(set(wanted) - found)
+    if missing:
+        raise AssetError(f"{tarball.name} lacks {', '.join(missing)}")
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -10,12 +10,15 @@ from collections.abc import Callable
 from ..auth.limits import SessionLimits
 from ..auth.tokens import EphemeralTokens
 from ..engines.llm import LLMEngine, create_llm_engine
-from ..session import SessionServices, SpeechServices
+from ..engines.llm.tool_calling import create_tool_calling
+from ..engines.search import create_search_provider
+from ..session import SessionServices, SpeechServices, VisionServices
 from ..session.resumption import Resumption
 from ..settings import Settings
 from ..store import open_store
 from .metrics import Metrics
 from .speech_loader import load_speech
+from .vision_loader import close_vision, load_vision
 
 log = logging.getLogger("openlive.runtime")
 
@@ -31,6 +34,12 @@ class Runtime:
         self.failed: BaseException | None = None
         self.api_keys = settings.all_api_keys()
         self.speech: SpeechServices | None = None
+        self.vision: VisionServices | None = None
+        self.vision_description = "not loaded yet"
+        self.tool_calling = create_tool_calling(
+            settings.llm_tools, settings.llm, settings.llm_tools_reply
+        )
+        self.search = create_search_provider(settings)
         self.store = open_store(settings.store, settings.data_dir / "sessions.db")
         self.resumption = Resumption(self.store, settings.resumption_ttl_s)
         self.connections: set = set()  # live Connection objects, for draining
@@ -49,10 +58,16 @@ class Runtime:
             llm=self.llm,
             default_max_tokens=self.settings.llm_max_tokens,
             speech=self.speech,
+            vision=self.vision,
             echo_guard_s=self.settings.echo_guard_ms / 1000,
             resumption=self.resumption,
             context_tokens=self.settings.llm_context,
             observe_turn=self.metrics.observe_turn,
+            tool_calling=self.tool_calling,
+            tool_filler_delay_s=self.settings.tool_filler_delay_s,
+            tool_filler_text=self.settings.tool_filler_text,
+            search=self.search,
+            search_results=self.settings.search_results,
         )
 
     async def load(self, progress: ProgressHook | None = None) -> None:
@@ -65,10 +80,22 @@ class Runtime:
             report("llm", f"ready in {time.perf_counter() - started:.1f}s: {self.llm.description}")
             if self.settings.speech:
                 self.speech = await load_speech(self.settings, report)
+            self.vision, self.vision_description = await load_vision(self.settings, report)
         except BaseException as error:
             self.failed = error
             raise
         self.ready.set()
+
+    @property
+    def tools_description(self) -> str:
+        """Function calling and web search, as the operator should see them at start-up."""
+        search = (
+            self.search.description
+            if self.search is not None
+            else "no web search configured, googleSearch gets no grounding "
+            "(set OPENLIVE_SEARCH_URL to a SearxNG-compatible endpoint)"
+        )
+        return f"{self.tool_calling.name} function calling; {search}"
 
     async def drain(self) -> None:
         """Graceful shutdown: goAway to every session, then close them after the grace period."""
@@ -85,6 +112,9 @@ class Runtime:
     async def aclose(self) -> None:
         await self.store.aclose()
         await self.llm.aclose()
+        if self.search is not None:
+            await self.search.aclose()
         if self.speech is not None:
             self.speech.asr_executor.shutdown(wait=False, cancel_futures=True)
             self.speech.tts_executor.shutdown(wait=False, cancel_futures=True)
+        close_vision(self.vision)

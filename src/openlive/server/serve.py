@@ -96,6 +96,8 @@ async def run_server(settings: Settings, console: Console) -> None:
         )
         console.print(f"demo page: {http}://{address}/")
         console.print(f"LLM: {runtime.llm.description}")
+        console.print(f"Camera frames: {runtime.vision_description}", highlight=False)
+        console.print(f"Tools: {runtime.tools_description}", highlight=False)
         if runtime.llm.is_placeholder:
             console.print(f"[yellow]{PLACEHOLDER_ADVICE}[/]")
         if settings.tls:

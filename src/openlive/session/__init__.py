@@ -5,6 +5,14 @@ It knows no transport: the server moves frames between the socket and the sessio
 
 from .live import LiveSession
 from .outbox import Close, Outbox, Outgoing
-from .services import SessionServices, SpeechServices
+from .services import SessionServices, SpeechServices, VisionServices
 
-__all__ = ["Close", "LiveSession", "Outbox", "Outgoing", "SessionServices", "SpeechServices"]
+__all__ = [
+    "Close",
+    "LiveSession",
+    "Outbox",
+    "Outgoing",
+    "SessionServices",
+    "SpeechServices",
+    "VisionServices",
+]

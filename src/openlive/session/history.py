@@ -26,6 +26,16 @@ class Conversation:
     def append_content(self, content: Content) -> None:
         self.append(ROLE_TO_OPENAI.get(content.role, "user"), content.text())
 
+    def append_message(self, message: dict[str, Any]) -> None:
+        """A message as is: an assistant turn with ``tool_calls``, a ``tool`` result."""
+        self.entries.append(message)
+
+    def last_user_text(self) -> str:
+        for entry in reversed(self.entries):
+            if entry["role"] == "user" and isinstance(entry.get("content"), str):
+                return entry["content"]
+        return ""
+
     def messages(self) -> list[dict[str, Any]]:
         """System instruction first, then the turns, consecutive same-role turns joined.
 
@@ -36,7 +46,7 @@ class Conversation:
         if self.system_instruction:
             rendered.append({"role": "system", "content": self.system_instruction})
         for entry in self.entries:
-            if rendered and rendered[-1]["role"] == entry["role"] != "system":
+            if rendered and _joinable(rendered[-1], entry):
                 rendered[-1] = {
                     **rendered[-1],
                     "content": rendered[-1]["content"] + "\n" + entry["content"],
@@ -44,3 +54,14 @@ class Conversation:
             else:
                 rendered.append(dict(entry))
         return rendered
+
+
+def _joinable(previous: dict[str, Any], entry: dict[str, Any]) -> bool:
+    """Plain text turns of the same speaker; tool calls and results always stand alone."""
+    return (
+        previous["role"] == entry["role"] not in ("system", "tool")
+        and isinstance(previous.get("content"), str)
+        and isinstance(entry.get("content"), str)
+        and "tool_calls" not in previous
+        and "tool_calls" not in entry
+    )

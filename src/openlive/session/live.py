@@ -18,12 +18,15 @@ from typing import Any
 
 from ..audio.pcm import OUTPUT_MIME
 from ..engines.llm import ChatRequest, LLMError, Usage
+from ..engines.llm.tool_calling import CallRecord, ModelCall, ToolChoice
+from ..engines.search import SearchError
 from ..protocol.client_messages import (
     Blob,
     ClientContent,
     ClientMessage,
     Content,
     ContextUpdate,
+    FunctionResponse,
     RealtimeInput,
     Setup,
     ToolResponse,
@@ -31,6 +34,7 @@ from ..protocol.client_messages import (
 from ..protocol.errors import INTERNAL_ERROR_REASON, CloseCode, ProtocolError
 from ..protocol.routing import Route
 from ..protocol.server_messages import (
+    FunctionCallOut,
     InlineData,
     ModalityTokenCount,
     ModelTurn,
@@ -39,23 +43,30 @@ from ..protocol.server_messages import (
     ServerPart,
     SessionResumptionUpdate,
     SetupComplete,
+    ToolCall,
+    ToolCallCancellation,
     Transcription,
     UsageMetadata,
 )
+from .camera import WHOLE_TURN_COVERAGES, Camera, analysis_resolution, attach_note, camera_tokens
 from .config import NOT_ENABLED, SessionConfig, resolve_config
 from .context_window import TokenEstimator, slide_window
+from .grounding import grounding_metadata, search_context
 from .history import Conversation
 from .listener import Listener
 from .outbox import Outbox, Outgoing
 from .services import SessionServices
 from .speech_out import SpeechOutput
 from .state import TurnEvent, TurnState, next_state
+from .tools import PendingCall, PendingCalls, ToolBox, new_call_id
 from .trace import TurnTrace
 
 log = logging.getLogger("openlive.session")
 
 CONTEXT_RESERVE_TOKENS = 256  # room for the reply's first sentences
 RECENT_SPEECH_S = 3.0  # how long after playback our own words may still come back as echo
+MAX_TOOL_STEPS = 4  # rounds of function calls in one reply; then the model must answer
+CANCELLED_RESULT = {"error": "cancelled: the user interrupted before the result arrived"}
 
 
 @dataclass
@@ -68,11 +79,31 @@ class _Reply:
     usage: Usage | None = None
     speech: SpeechOutput | None = None
     trace: TurnTrace = field(default_factory=TurnTrace)
+    # Function calls (session/tools.py): what is already in history, and this turn's search.
+    trigger: TurnEvent = TurnEvent.USER_TURN_COMPLETE
+    search_query: str = ""
+    search_context: tuple[int, str] | None = None  # (message index, text) for this turn only
+    last_usage: Usage | None = None  # the latest request's: it measures the whole context
+    call_steps: int = 0
+    answered: set[str] = field(default_factory=set)  # ModelCall.key() of calls with results
+    committed: int = 0  # fragments of ``produced`` already in history (said before a call)
+    heard_skip: str = ""  # text the user heard that history already has (or the filler)
 
     def heard_text(self) -> str:
         if self.speech is not None:
             return self.speech.heard_text(time.monotonic())
         return "".join(text for item, text in self.text_chunks if item.sent)
+
+    def heard_after_calls(self) -> str:
+        """What the user heard of the reply since its last function call."""
+        heard = self.heard_text()
+        if not self.heard_skip or heard.startswith(self.heard_skip):
+            return heard[len(self.heard_skip) :].lstrip()
+        return " ".join(heard.split()[len(self.heard_skip.split()) :])
+
+    def add_usage(self, usage: Usage) -> None:
+        self.usage = usage if self.usage is None else self.usage + usage
+        self.last_usage = usage
 
 
 @dataclass
@@ -114,10 +145,27 @@ class LiveSession:
         self._last_handle: tuple[str, dict[str, Any]] | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self.latest_frame: Frame | None = None
+        self.camera: Camera | None = None
+        if services.vision is not None:
+            self.camera = Camera(
+                services.vision,
+                resolution=analysis_resolution(setup.generation_config.media_resolution),
+                whole_turn=self.config.turn_coverage in WHOLE_TURN_COVERAGES,
+            )
         self._reply: _Reply | None = None
         self._task: asyncio.Task[None] | None = None
         self._respond_when_idle = False
         self._last_spoken: tuple[str, float] = ("", 0.0)  # (text, until) of the previous reply
+        self.tools = ToolBox(setup.tools, setup.tool_config)
+        self.pending = PendingCalls()
+        self._held_results: list[dict[str, Any]] = []  # non-blocking results, after this reply
+        self._search_query = ""  # the user's latest words, searched when the reply starts
+        if self.tools.google_search and services.search is None:
+            log.warning(
+                "session %s: googleSearch requested but no web search is configured "
+                "(set OPENLIVE_SEARCH_URL); answering without grounding",
+                self.session_id,
+            )
         self.listener: Listener | None = None
         if services.speech is not None:
             self.listener = Listener(
@@ -142,6 +190,8 @@ class LiveSession:
         """The connection is gone: stop whatever runs, quietly, and keep the last handle alive."""
         if self.listener is not None:
             await self.listener.aclose()
+        if self.camera is not None:
+            await self.camera.aclose()
         task, self._task = self._task, None
         if task is not None and not task.done():
             self.outbox.current_generation += 1
@@ -179,6 +229,8 @@ class LiveSession:
             self.conversation.system_instruction = snapshot.get("system_instruction", "")
         if not self.setup.tools:
             self.setup.tools = stored.tools
+        if self.setup.tool_config is None:
+            self.setup.tool_config = stored.tool_config
         self.conversation.entries = [dict(entry) for entry in snapshot.get("entries", [])]
 
     def _publish_handle(self) -> None:
@@ -218,7 +270,7 @@ class LiveSession:
             case RealtimeInput():
                 await self._on_realtime_input(message)
             case ToolResponse():
-                self._on_tool_response(message)
+                await self._on_tool_response(message)
             case ContextUpdate():
                 self._on_context_update(message)
 
@@ -228,6 +280,8 @@ class LiveSession:
             await self._interrupt()
         for content in message.turns:
             self.conversation.append_content(content)
+            if content.role in (None, "user") and content.text():
+                self._search_query = content.text()
         if message.turn_complete:
             self._start_reply()
 
@@ -249,31 +303,66 @@ class LiveSession:
     async def _on_blob(self, blob: Blob) -> None:
         kind = blob.mime_type.split("/", 1)[0].lower()
         if kind == "image":
+            if self.camera is not None:
+                await self.camera.add_frame(blob.data)  # a bad image ends the session: 1007
             self.latest_frame = Frame(blob.data, blob.mime_type, time.monotonic())
         elif kind == "audio" or not blob.mime_type:
             await self._require_listener().feed(blob.data, blob.mime_type or "audio/pcm")
         else:
             raise ProtocolError(f"Unsupported media MIME type {blob.mime_type[:40]!r}.")
 
-    def _on_tool_response(self, message: ToolResponse) -> None:
+    async def _on_tool_response(self, message: ToolResponse) -> None:
         for response in message.function_responses:
-            raise ProtocolError(
-                f"Invalid toolResponse: no pending function call with id {response.id!r}."
-            )
+            call = self.pending.find(response.id, response.name)
+            if call is None:
+                if self.pending.was_cancelled(response.id):  # it crossed our cancellation
+                    log.info("session %s: late response %s dropped", self.session_id, response.id)
+                    continue
+                wanted = f"id {response.id!r}" if response.id else f"name {response.name!r}"
+                raise ProtocolError(
+                    f"Invalid toolResponse: no pending function call with {wanted}."
+                )
+            if call.blocking:
+                self.pending.remove(call)
+                call.response = response.response
+                call.answered.set()  # the reply waiting in _call_functions goes on
+            else:
+                if not response.will_continue:
+                    self.pending.remove(call)
+                await self._on_background_result(call, response)
+
+    async def _on_background_result(self, call: PendingCall, response: FunctionResponse) -> None:
+        """A NON_BLOCKING call's result: its ``scheduling`` says when the model speaks about it
+        (PROTOCOL.md §6.5). Results never land in the middle of a reply in history."""
+        message = self.services.tool_calling.late_result_message(call.record, response.response)
+        scheduling = response.scheduling or "WHEN_IDLE"
+        if scheduling == "INTERRUPT":
+            await self._interrupt()
+        if self._reply is not None:  # generating or still playing: after it
+            self._held_results.append(message)
+            self._respond_when_idle |= scheduling != "SILENT"
+            return
+        self.conversation.append_message(message)
+        if scheduling != "SILENT":
+            self._start_reply(event=TurnEvent.TOOL_RESULT_READY)
 
     def _on_context_update(self, message: ContextUpdate) -> None:
         if message.system_instruction is not None:
             self.conversation.system_instruction = _instruction_text(message.system_instruction)
         if message.tools is not None:
             self.setup.tools = message.tools.tools
+            self.tools = ToolBox(self.setup.tools, self.setup.tool_config)
 
     async def _on_user_text(self, text: str, trace: TurnTrace | None = None) -> None:
         if self.state is not TurnState.IDLE and not self.config.interrupts:
-            self.conversation.append("user", text)
+            # NO_INTERRUPTION: the reply finishes first, so in history this turn comes after it.
+            self._held_results.append({"role": "user", "content": text})
             self._respond_when_idle = True
+            self._search_query = text
             return
         await self._interrupt()
         self.conversation.append("user", text)
+        self._search_query = text
         self._start_reply(trace)
 
     # -- listener callbacks -------------------------------------------------------------------
@@ -316,16 +405,20 @@ class LiveSession:
 
     # -- replies ------------------------------------------------------------------------------
 
-    def _start_reply(self, trace: TurnTrace | None = None) -> None:
+    def _start_reply(
+        self, trace: TurnTrace | None = None, event: TurnEvent = TurnEvent.USER_TURN_COMPLETE
+    ) -> None:
         if self._context_is_full():
             return
-        self._transition(TurnEvent.USER_TURN_COMPLETE)
+        self._transition(event)
         reply = _Reply(generation=self.outbox.current_generation, trace=trace or TurnTrace())
+        reply.trigger, reply.search_query, self._search_query = event, self._search_query, ""
         self._reply = reply
         self._task = asyncio.create_task(self._run_reply(reply), name=f"reply-{reply.generation}")
 
     async def _run_reply(self, reply: _Reply) -> None:
         try:
+            await self._look()
             if self.config.modality == "AUDIO":
                 await self._speak(reply)
             else:
@@ -348,18 +441,130 @@ class LiveSession:
             await asyncio.sleep(max(0.0, end - time.monotonic()))
         self._finish_reply(reply, TurnEvent.PLAYBACK_DONE)
 
+    async def _look(self) -> None:
+        """Tell the LLM what the camera saw during the turn being answered: a ``[camera] ...``
+        note just before the user's message (session/camera.py has the rules)."""
+        camera, entries = self.camera, self.conversation.entries
+        if camera is None or not camera.has_new_frames or not entries:
+            return
+        if entries[-1].get("role") != "user":
+            return
+        started = time.monotonic()
+        note = await camera.note_for_turn()
+        if note:
+            attach_note(self.conversation.entries, note)
+            log.info(
+                "session %s: camera note in %.0f ms: %s",
+                self.session_id,
+                (time.monotonic() - started) * 1000,
+                note[:200],
+            )
+
     async def _fragments(self, reply: _Reply) -> AsyncIterator[str]:
+        """The reply's text as it streams. With functions declared it runs in steps: a step that
+        ends in calls sends ``toolCall``; blocking calls pause the reply until their responses
+        are in, then the next step answers with them (same turn, no ``turnComplete`` between)."""
         reply.trace.reply_start = time.monotonic()
-        stream = self.services.llm.stream(self._chat_request())
-        async with contextlib.aclosing(stream):
-            async for delta in stream:
-                if delta.usage is not None:
-                    reply.usage = delta.usage
-                if delta.text:
-                    if reply.trace.first_token is None:
-                        reply.trace.first_token = time.monotonic()
-                    reply.produced.append(delta.text)
-                    yield delta.text
+        if reply.search_query and self.tools.google_search:
+            await self._ground(reply)
+        answer_only = False
+        while True:
+            functions, choice = self.tools.offered(
+                first_step=reply.trigger is TurnEvent.USER_TURN_COMPLETE and not reply.call_steps
+            )
+            if answer_only or reply.call_steps >= MAX_TOOL_STEPS:
+                choice = ToolChoice.NONE
+            calls: tuple[ModelCall, ...] = ()
+            step = self.services.tool_calling.step(
+                self.services.llm, self._chat_request(reply), functions, choice
+            )
+            async with contextlib.aclosing(step):
+                async for event in step:
+                    if event.usage is not None:
+                        reply.add_usage(event.usage)
+                    if event.text:
+                        if reply.trace.first_token is None:
+                            reply.trace.first_token = time.monotonic()
+                        reply.produced.append(event.text)
+                        yield event.text
+                    calls = event.calls or calls
+            # Each distinct call once; a call the reply already has the result of, never again.
+            fresh = list({c.key(): c for c in calls if c.key() not in reply.answered}.values())
+            if not fresh:
+                if not calls:
+                    return
+                # The model asks again for what it was just given: make it answer instead.
+                answer_only = True
+                continue
+            waited = reply.call_steps
+            async for filler in self._call_functions(reply, fresh):
+                yield filler
+            if reply.call_steps == waited:  # only non-blocking calls: the turn ends here
+                return
+
+    async def _call_functions(self, reply: _Reply, calls: list[ModelCall]) -> AsyncIterator[str]:
+        """Send one ``toolCall`` for ``calls``, put them in history, and wait for the blocking
+        ones' responses; yields the filler if that takes long in an audio session."""
+        tool_calling = self.services.tool_calling
+        records = [CallRecord(new_call_id(), call.name, call.args) for call in calls]
+        said = "".join(reply.produced[reply.committed :])
+        reply.committed = len(reply.produced)
+        reply.heard_skip += said
+        for message in tool_calling.call_messages(said, records):
+            self.conversation.append_message(message)
+        waiting: list[PendingCall] = []
+        for record in records:
+            call = PendingCall(record, self.tools.is_blocking(record.name), reply.generation)
+            self.pending.add(call)
+            if call.blocking:
+                waiting.append(call)
+            elif (placeholder := tool_calling.placeholder_message(record)) is not None:
+                self.conversation.append_message(placeholder)
+        function_calls = [FunctionCallOut(id=r.id, name=r.name, args=r.args) for r in records]
+        self.outbox.put(
+            ServerMessage(tool_call=ToolCall(function_calls=function_calls)), reply.generation
+        )
+        if not waiting:
+            return
+        reply.call_steps += 1
+        self._transition(TurnEvent.TOOL_CALLED)
+        answered = asyncio.ensure_future(asyncio.gather(*(c.answered.wait() for c in waiting)))
+        try:
+            filler = self.services.tool_filler_text
+            if self.config.modality == "AUDIO" and filler:
+                done, _ = await asyncio.wait({answered}, timeout=self.services.tool_filler_delay_s)
+                if not done:  # no dead air while the client works
+                    reply.heard_skip += f" {filler}"
+                    yield filler + "\n"
+            await answered
+        finally:
+            answered.cancel()
+        self._transition(TurnEvent.TOOL_RESPONDED)
+        for call in waiting:
+            assert call.response is not None
+            self.conversation.append_message(
+                tool_calling.result_message(call.record, call.response)
+            )
+        reply.answered.update(call.key() for call in calls)
+
+    async def _ground(self, reply: _Reply) -> None:
+        """googleSearch: search the user's words; the results feed this turn's requests, and
+        the client gets them as ``groundingMetadata`` before the answer."""
+        search, query = self.services.search, reply.search_query.strip()
+        if search is None or not query:
+            return
+        try:
+            results = await search.search(query, max_results=self.services.search_results)
+        except SearchError as error:
+            log.warning("session %s: web search failed (%s); no grounding", self.session_id, error)
+            return
+        if not results:
+            return
+        messages = self.conversation.messages()
+        reply.search_context = (len(messages) - 1, search_context(query, results))
+        self._send(
+            ServerContent(grounding_metadata=grounding_metadata(query, results)), reply.generation
+        )
 
     async def _write(self, reply: _Reply) -> None:
         async for text in self._fragments(reply):
@@ -403,8 +608,12 @@ class LiveSession:
             end = reply.speech.clock.end_time() or time.monotonic()
             self._last_spoken = (" ".join(c.text for c in reply.speech.clauses), end)
         self.conversation.append(
-            "assistant", "".join(reply.produced) if completed else reply.heard_text()
+            "assistant",
+            "".join(reply.produced[reply.committed :]) if completed else reply.heard_after_calls(),
         )
+        for message in self._held_results:  # non-blocking results that came during the reply
+            self.conversation.append_message(message)
+        self._held_results.clear()
         self.outbox.put(
             ServerMessage(
                 server_content=ServerContent(turn_complete=True), usage_metadata=self._usage(reply)
@@ -414,7 +623,7 @@ class LiveSession:
         self._reply = None
         self._task = None
         self._transition(event)
-        self._fit_context(reply.usage)
+        self._fit_context(reply.last_usage)
         self._publish_handle()
         if self._respond_when_idle and completed:
             self._respond_when_idle = False
@@ -429,8 +638,22 @@ class LiveSession:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        self._cancel_calls(reply)
         self._send(ServerContent(interrupted=True), None)
         self._finish_reply(reply, TurnEvent.INTERRUPTED)
+
+    def _cancel_calls(self, reply: _Reply) -> None:
+        """Barge-in over pending calls: ``toolCallCancellation`` with their ids, and history
+        records that no result came (every call in history gets an answer)."""
+        cancelled = self.pending.cancel_generation(reply.generation)
+        if not cancelled:
+            return
+        ids = [call.record.id for call in cancelled]
+        self.outbox.put(ServerMessage(tool_call_cancellation=ToolCallCancellation(ids=ids)))
+        for call in cancelled:
+            if call.blocking:
+                message = self.services.tool_calling.result_message(call.record, CANCELLED_RESULT)
+                self.conversation.append_message(message)
 
     # -- context window -----------------------------------------------------------------------
 
@@ -475,10 +698,15 @@ class LiveSession:
     def _transition(self, event: TurnEvent) -> None:
         self.state = next_state(self.state, event)
 
-    def _chat_request(self) -> ChatRequest:
+    def _chat_request(self, reply: _Reply | None = None) -> ChatRequest:
         config = self.setup.generation_config
+        messages = self.conversation.messages()
+        if reply is not None and reply.search_context is not None:
+            index, context = reply.search_context
+            turn = messages[index]
+            messages[index] = {**turn, "content": f"{turn.get('content') or ''}\n\n{context}"}
         return ChatRequest(
-            messages=self.conversation.messages(),
+            messages=messages,
             temperature=config.temperature,
             top_p=config.top_p,
             top_k=config.top_k,
@@ -493,14 +721,22 @@ class LiveSession:
         if reply.usage is not None:
             prompt, response = reply.usage.prompt_tokens, reply.usage.completion_tokens
             cached = reply.usage.cached_tokens or None
-        else:  # interrupted before the engine reported usage: count what was streamed
-            prompt, response, cached = 0, len(reply.produced), None
+        else:
+            # Interrupted before the engine reported usage: the prompt was still processed
+            # (estimated from the last real count), and each streamed fragment is one token.
+            prompt = self.tokens.estimate(self.conversation)
+            response, cached = len(reply.produced), None
         details = [ModalityTokenCount(modality=self.config.modality, token_count=response)]
+        # Camera frames reach the LLM as text notes; their tokens are the IMAGE share.
+        image = min(prompt, camera_tokens(self.conversation.entries, self.tokens.entry_tokens))
+        prompt_details = [ModalityTokenCount(modality="TEXT", token_count=prompt - image)]
+        if image:
+            prompt_details.append(ModalityTokenCount(modality="IMAGE", token_count=image))
         usage = UsageMetadata(
             prompt_token_count=prompt,
             cached_content_token_count=cached,
             total_token_count=prompt + response,
-            prompt_tokens_details=[ModalityTokenCount(modality="TEXT", token_count=prompt)],
+            prompt_tokens_details=prompt_details,
         )
         if self.route.uses_vertex_usage_names:
             usage.candidates_token_count = response

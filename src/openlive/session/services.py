@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..engines.llm import LLMEngine
+from ..engines.llm.tool_calling import ConstrainedToolCalling, ToolCalling
+from ..engines.search import SearchProvider
 from ..engines.tts.base import TTSEngine
 from .resumption import Resumption
 
@@ -24,11 +26,27 @@ class SpeechServices:
 
 
 @dataclass(frozen=True)
+class VisionServices:
+    engine: Any  # engines.vision.VisionEngine: describes one decoded frame (blocking)
+    executor: Executor  # analyses: decode + describe, shared by every session
+    probe_executor: Executor  # per-frame validation and scene thumbnails (milliseconds each)
+    limits: Any  # engines.vision.ImageLimits
+    scene_change: float = 12.0
+    background: bool = True  # analyse a settled new scene before the turn ends
+
+
+@dataclass(frozen=True)
 class SessionServices:
     llm: LLMEngine
     default_max_tokens: int = 1024
     speech: SpeechServices | None = None
+    vision: VisionServices | None = None
     echo_guard_s: float = 0.25
+    tool_calling: ToolCalling = field(default_factory=ConstrainedToolCalling)
+    tool_filler_delay_s: float = 1.5
+    tool_filler_text: str = "One moment, let me check that."
+    search: SearchProvider | None = None
+    search_results: int = 3
     resumption: Resumption | None = None
     observe_turn: Callable[[str, str, dict[str, float]], None] | None = None
     """(modality, outcome, stage timings in ms) at the end of every model turn: metrics."""

@@ -22,6 +22,10 @@ class ChatRequest:
     stop: list[str] = field(default_factory=list)
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    """OpenAI function tools (``{"type": "function", "function": {...}}``), for native calling."""
+    tool_choice: str | None = None  # "auto", "required" or "none"
+    response_format: dict[str, Any] | None = None  # e.g. a JSON schema for constrained output
 
     def to_openai(self, *, model: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -40,6 +44,9 @@ class ChatRequest:
             "stop": self.stop or None,
             "presence_penalty": self.presence_penalty,
             "frequency_penalty": self.frequency_penalty,
+            "tools": self.tools or None,
+            "tool_choice": self.tool_choice if self.tools else None,
+            "response_format": self.response_format,
         }
         body.update({key: value for key, value in optional.items() if value is not None})
         return body
@@ -54,6 +61,14 @@ class Usage:
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        """Two requests of one turn (a tool call, then the answer) count together."""
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+            self.cached_tokens + other.cached_tokens,
+        )
 
     @classmethod
     def from_openai(cls, usage: dict[str, Any]) -> Usage:
@@ -70,16 +85,21 @@ class ChatDelta:
     text: str = ""
     usage: Usage | None = None
     finish_reason: str | None = None
+    tool_calls: tuple[dict[str, Any], ...] = ()
+    """Raw streamed ``tool_calls`` pieces (``index``, ``id``, ``function.name``, a fragment of
+    ``function.arguments``); engines/llm/tool_calling.py puts them together."""
 
 
 def deltas_from_chunk(chunk: dict[str, Any]) -> list[ChatDelta]:
-    """The text, finish reason and usage in one ``chat.completion.chunk``."""
+    """The text, tool-call pieces, finish reason and usage in one ``chat.completion.chunk``."""
     deltas: list[ChatDelta] = []
     for choice in chunk.get("choices") or []:
-        text = (choice.get("delta") or {}).get("content") or ""
+        delta = choice.get("delta") or {}
+        text = delta.get("content") or ""
+        tool_calls = tuple(delta.get("tool_calls") or ())
         finish = choice.get("finish_reason")
-        if text or finish:
-            deltas.append(ChatDelta(text=text, finish_reason=finish))
+        if text or finish or tool_calls:
+            deltas.append(ChatDelta(text=text, finish_reason=finish, tool_calls=tool_calls))
     if chunk.get("usage"):
         deltas.append(ChatDelta(usage=Usage.from_openai(chunk["usage"])))
     return deltas

@@ -3,11 +3,16 @@
 Generation runs on worker threads (the runtime releases the GIL), and tokens cross back to the
 event loop through ``call_soon_threadsafe``. Returning ``True`` from the stream callback stops a
 generation, which is how cancellation reaches the C++ side.
+
+A JSON-schema ``response_format`` is handed to llama.cpp's llguidance grammar with compact
+separators: the stock conversion lets the model pretty-print, which costs a token per line break
+and indent and (measured on the packaged model) made its tool calls worse.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import threading
 from collections.abc import AsyncIterator
@@ -29,6 +34,7 @@ class EmbeddedLLM:
         self._context = context
         self._parallel = parallel
         self._server: Any = None
+        self._llguidance = False
         self._executor = ThreadPoolExecutor(max_workers=parallel * 2, thread_name_prefix="llm")
 
     async def load(self) -> None:
@@ -50,9 +56,11 @@ class EmbeddedLLM:
         # The runtime also listens on a loopback HTTP port; lock it with a key nobody knows.
         params.api_keys = [secrets.token_urlsafe(24)]
         try:
-            return xllamacpp.Server(params)
+            server = xllamacpp.Server(params)
         except Exception as error:  # the binding raises plain RuntimeError/ValueError
             raise LLMError(f"could not load {self.source.path}: {error}") from error
+        self._llguidance = xllamacpp.json_schema_to_grammar("{}").startswith("%llguidance")
+        return server
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatDelta]:
         if self._server is None:
@@ -67,7 +75,8 @@ class EmbeddedLLM:
 
         def run() -> None:
             try:
-                result = self._server.handle_chat_completions(request.to_openai(), on_chunk)
+                body = _compact_json_output(request.to_openai(), self._llguidance)
+                result = self._server.handle_chat_completions(body, on_chunk)
                 if isinstance(result, dict) and result.get("error"):
                     loop.call_soon_threadsafe(queue.put_nowait, result)
             except Exception as error:
@@ -92,6 +101,22 @@ class EmbeddedLLM:
     async def aclose(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._server = None
+
+
+def _compact_json_output(body: dict[str, Any], llguidance: bool) -> dict[str, Any]:
+    """A JSON-schema ``response_format`` as an llguidance grammar that allows no free whitespace:
+    ``{"key": "value", "n": 1}``, nothing else."""
+    response_format = body.get("response_format") or {}
+    schema = (response_format.get("json_schema") or {}).get("schema")
+    if not llguidance or response_format.get("type") != "json_schema" or schema is None:
+        return body
+    compact = {
+        "x-guidance": {"whitespace_flexible": False, "key_separator": ": ", "item_separator": ", "},
+        **schema,
+    }
+    body = {key: value for key, value in body.items() if key != "response_format"}
+    body["grammar"] = "%llguidance {}\nstart: %json " + json.dumps(compact)
+    return body
 
 
 def _error_message(error: Any) -> str:

@@ -35,7 +35,7 @@ def _create(settings: Settings) -> LLMEngine:
             raise LLMError(str(error)) from error
         return EmbeddedLLM(
             source,
-            threads=settings.llm_threads,
+            threads=settings.embedded_llm_threads(),
             context=settings.llm_context,
             parallel=settings.llm_parallel,
         )
