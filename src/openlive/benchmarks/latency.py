@@ -12,15 +12,12 @@ starts the server itself it also reads the server's per-turn traces, to say wher
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
-import socket
-import ssl
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +27,7 @@ import httpx
 import numpy as np
 
 from .clips import INTERRUPTIONS, QUESTIONS, Clip, human_recordings, synthesized
+from .server import own_server
 
 CHUNK_S = 0.04  # what a browser AudioWorklet client sends; larger chunks add their length
 TRACE = re.compile(r"turn trace \w+ (\{.*\})")
@@ -153,52 +151,6 @@ async def run_benchmark(
     return results
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(workdir: Path, extra: list[str]) -> tuple[subprocess.Popen[bytes], str, Path]:
-    port = free_port()
-    log = workdir / "server.log"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "openlive",
-            "serve",
-            "--tls",
-            "--port",
-            str(port),
-            "--cert-dir",
-            str(workdir / "certs"),
-            *extra,
-        ],
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 300
-    ca = workdir / "certs" / "ca.pem"
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(log.read_text())
-        if ca.exists():
-            try:
-                context = ssl.create_default_context(cafile=ca)
-                if (
-                    httpx.get(f"https://127.0.0.1:{port}/healthz", verify=context).status_code
-                    == 200
-                ):
-                    os.environ["SSL_CERT_FILE"] = str(workdir / "certs" / "bundle.pem")
-                    return process, f"https://127.0.0.1:{port}", log
-            except httpx.HTTPError:
-                pass
-        time.sleep(0.3)
-    process.kill()
-    raise TimeoutError("server did not become ready")
-
-
 def stage_traces(log: Path) -> dict[str, list[float]]:
     stages: dict[str, list[float]] = {}
     for match in TRACE.finditer(log.read_text(errors="replace")):
@@ -233,24 +185,21 @@ def main(argv: list[str] | None = None) -> int:
     interruptions = synthesized(INTERRUPTIONS, tts)
     print(f"{len(clips)} clips × {args.rounds} rounds, {args.barge_ins} barge-ins", file=sys.stderr)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        process = log = None
+    with contextlib.ExitStack() as stack:
+        log = None
         url = args.url
         if url is None:
-            process, url, log = start_server(Path(tmp), args.server_args)
-        try:
-            health = httpx.get(f"{url}/healthz", verify=False).json()
-            results = asyncio.run(
-                run_benchmark(
-                    url, clips * args.rounds, interruptions, args.barge_ins, args.max_tokens
-                )
+            url, bundle, health, log = stack.enter_context(
+                own_server(args.server_args, 300, Console(stderr=True))
             )
-            if log is not None:
-                results.stages_ms = stage_traces(log)
-        finally:
-            if process is not None:
-                process.terminate()
-                process.wait(timeout=30)
+            os.environ["SSL_CERT_FILE"] = str(bundle)
+        else:
+            health = httpx.get(f"{url}/healthz", verify=False).json()
+        results = asyncio.run(
+            run_benchmark(url, clips * args.rounds, interruptions, args.barge_ins, args.max_tokens)
+        )
+        if log is not None:
+            results.stages_ms = stage_traces(log)
 
     summary = {
         "machine": {"cpus": os.cpu_count()},
