@@ -47,6 +47,8 @@ class LiveModel:
     """A prebuilt voice name (``Puck``, ``Kore``, ...); shorthand for ``speech_config``."""
     speech_config: Mapping[str, Any] | None = None
     tools: Sequence[ToolLike] = ()
+    tool_config: Mapping[str, Any] | None = None
+    """As on the wire, e.g. ``{"functionCallingConfig": {"mode": "ANY"}}`` (Firebase's name)."""
     input_transcription: bool = False
     output_transcription: bool = False
     realtime_input_config: Mapping[str, Any] | None = None
@@ -172,6 +174,8 @@ class LiveModel:
             setup["systemInstruction"] = _instruction(self.system_instruction)
         if self.tools:
             setup["tools"] = _tools(self.tools)
+        if self.tool_config:
+            setup["toolConfig"] = dict(self.tool_config)
         if self.realtime_input_config is not None:
             setup["realtimeInputConfig"] = dict(self.realtime_input_config)
         if self.input_transcription:
