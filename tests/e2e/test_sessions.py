@@ -227,3 +227,32 @@ async def test_without_compression_an_overfull_session_closes_cleanly(server_fac
                 await talk(session, f"Growing turn {index}. {filler}")
     assert raised.value.code == 1008
     assert "Context window exhausted" in str(raised.value)
+
+
+async def test_a_pending_blocking_call_survives_a_reconnect(server_factory) -> None:
+    from .test_tools import PARIS, assert_weather_call, weather_report
+    from .test_tools import tool_config as weather_config
+
+    server = server_factory()
+    client = client_for(server)
+    config = weather_config(session_resumption=types.SessionResumptionConfig())
+    async with client.aio.live.connect(model=MODEL, config=config) as session:
+        handle = await next_handle(session)
+        await session.send_client_content(turns=user_text(PARIS))
+        async with asyncio.timeout(60):
+            async for message in session.receive():
+                if message.tool_call is not None:
+                    [call] = message.tool_call.function_calls
+                    break
+    # The connection dropped while the call was pending; the response comes on the next one.
+    assert_weather_call(call, "Paris")
+    resumed = weather_config(session_resumption=types.SessionResumptionConfig(handle=handle))
+    async with client.aio.live.connect(model=MODEL, config=resumed) as session:
+        await next_handle(session)
+        await session.send_tool_response(
+            function_responses=[weather_report(call, "marker-resumed-9d2")]
+        )
+        turn = await receive_turn(session)
+    assert turn.events()[-2:] == ["generationComplete", "turnComplete"]
+    history = history_of(server, "marker-resumed-9d2")
+    assert any(m["content"] == PARIS for m in history)

@@ -138,6 +138,7 @@ class LiveSession:
         self.outbox = Outbox()
         self.state = TurnState.IDLE
         self.conversation = Conversation(_instruction_text(setup.system_instruction))
+        self.pending = PendingCalls()
         if restored is not None:
             self._restore(restored)
         self.tokens = TokenEstimator()
@@ -157,7 +158,6 @@ class LiveSession:
         self._respond_when_idle = False
         self._last_spoken: tuple[str, float] = ("", 0.0)  # (text, until) of the previous reply
         self.tools = ToolBox(setup.tools, setup.tool_config)
-        self.pending = PendingCalls()
         self._held_results: list[dict[str, Any]] = []  # non-blocking results, after this reply
         self._search_query = ""  # the user's latest words, searched when the reply starts
         if self.tools.google_search and services.search is None:
@@ -219,6 +219,11 @@ class LiveSession:
             "setup": self.setup.model_dump(mode="json", by_alias=True, exclude_none=True),
             "system_instruction": self.conversation.system_instruction,
             "entries": [dict(entry) for entry in self.conversation.entries],
+            # Blocking calls the client still owes a response for survive a reconnect.
+            "pending_calls": [
+                {"id": c.record.id, "name": c.record.name, "args": c.record.args}
+                for c in self.pending.blocking()
+            ],
         }
 
     def _restore(self, snapshot: dict[str, Any]) -> None:
@@ -232,6 +237,19 @@ class LiveSession:
         if self.setup.tool_config is None:
             self.setup.tool_config = stored.tool_config
         self.conversation.entries = [dict(entry) for entry in snapshot.get("entries", [])]
+        for call in snapshot.get("pending_calls", []):
+            record = CallRecord(call["id"], call["name"], call.get("args") or {})
+            self.pending.add(PendingCall(record, blocking=True, generation=-1, resumed=True))
+
+    def _update_handle(self) -> None:
+        """Re-store the last handle's snapshot in place (same handle, newer state)."""
+        if self.resumption is None or self._last_handle is None:
+            return
+        handle, snapshot = self._last_handle[0], self.snapshot()
+        self._last_handle = (handle, snapshot)
+        task = asyncio.create_task(self.resumption.refresh(handle, snapshot))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _publish_handle(self) -> None:
         """Store a snapshot, then (only then) tell the client its new handle."""
@@ -322,7 +340,14 @@ class LiveSession:
                 raise ProtocolError(
                     f"Invalid toolResponse: no pending function call with {wanted}."
                 )
-            if call.blocking:
+            if call.resumed:  # owed from before a reconnect: no reply waits, so start one
+                self.pending.remove(call)
+                self.conversation.append_message(
+                    self.services.tool_calling.result_message(call.record, response.response)
+                )
+                if not self.pending.blocking() and self.state is TurnState.IDLE:
+                    self._start_reply()
+            elif call.blocking:
                 self.pending.remove(call)
                 call.response = response.response
                 call.answered.set()  # the reply waiting in _call_functions goes on
@@ -526,6 +551,7 @@ class LiveSession:
         )
         if not waiting:
             return
+        self._update_handle()  # a resume from the last handle can still answer these calls
         reply.call_steps += 1
         self._transition(TurnEvent.TOOL_CALLED)
         answered = asyncio.ensure_future(asyncio.gather(*(c.answered.wait() for c in waiting)))

@@ -160,6 +160,7 @@ class PendingCall:
     blocking: bool
     generation: int  # the reply that made it
     response: dict[str, Any] | None = None
+    resumed: bool = False  # pending when the session was resumed: no reply is waiting for it
     answered: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -188,6 +189,9 @@ class PendingCalls:
 
     def was_cancelled(self, call_id: str | None) -> bool:
         return call_id is not None and call_id in self._cancelled
+
+    def blocking(self) -> list[PendingCall]:
+        return [call for call in self._calls.values() if call.blocking]
 
     def remove(self, call: PendingCall) -> None:
         self._calls.pop(call.record.id, None)
