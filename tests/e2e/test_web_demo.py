@@ -134,7 +134,9 @@ def web_voice_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
         tmp_path_factory.mktemp("web-voice"),
         tls=False,
         speech=True,
-        env={"OPENLIVE_API_KEYS": API_KEY},
+        # The page sets no maxOutputTokens, and the placeholder model can ramble for minutes:
+        # cap replies (still ~30 s of speech, long enough to barge into).
+        env={"OPENLIVE_API_KEYS": API_KEY, "OPENLIVE_LLM_MAX_TOKENS": "120"},
     )
     yield server
     server.stop()
