@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from google.genai import errors, types
 
-from ..genai_helpers import MODEL, client_for, text_config, user_text
+from ..genai_helpers import MODEL, client_for, requests_containing, text_config, user_text
 from ..raw_ws import GEMINI_PATH, connect, recv_json
 from ..servers import ServerProcess, start_server
 from ..speech import SAMPLE_RATE, SpeechMaker, pad
@@ -183,14 +183,6 @@ async def nothing_arrives(session: Any, seconds: float) -> bool:
     raise AssertionError(f"unexpected message: {message}")
 
 
-def requests_with(server: ServerProcess, needle: str) -> list[dict]:
-    return [
-        request
-        for request in server.llm_requests()
-        if any(needle in (message.get("content") or "") for message in request["messages"])
-    ]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A text-only server on the embedded model; no web search configured."""
@@ -222,10 +214,10 @@ async def test_a_text_question_is_answered_through_a_blocking_call(server: Serve
 
     # The declaration reached the engine as JSON Schema (types lowercased), and the result came
     # back to it as context for the answer, after the call in history.
-    first = requests_with(server, PARIS)[0]
+    first = requests_containing(server, PARIS)[0]
     schema = json.dumps(first["response_format"])
     assert json.dumps(WEATHER_JSON_SCHEMA["properties"]) in schema
-    answer = requests_with(server, "marker-4711")[0]
+    answer = requests_containing(server, "marker-4711")[0]
     contents = [m["content"] for m in answer["messages"]]
     assert contents[-3] == PARIS
     assert json.loads(contents[-2]) == {"call": {"name": "get_weather", "args": call.args}}
@@ -244,7 +236,7 @@ async def test_two_calls_in_one_turn_come_in_one_tool_call(server: ServerProcess
     assert_weather_call(berlin, "Berlin")
     assert paris.id != berlin.id
     assert turn.events()[-2:] == ["generationComplete", "turnComplete"]
-    answer = requests_with(server, "marker-two-cities")[0]
+    answer = requests_containing(server, "marker-two-cities")[0]
     results = answer["messages"][-1]["content"]  # the results, in the order of the calls
     assert results.count("marker-two-cities") == 2
     assert results.index("Paris") < results.index("Berlin")
@@ -272,11 +264,11 @@ async def test_new_content_cancels_a_pending_call(server: ServerProcess) -> None
         following = await receive(session, await answering(session))
         assert following.events()[-1] == "turnComplete"
 
-    [request] = requests_with(server, "Never mind. Hello!")[:1]
+    [request] = requests_containing(server, "Never mind. Hello!")[:1]
     last = request["messages"][-1]["content"]
     assert "cancelled" in last, last  # every call in history has an outcome
     assert last.endswith("Never mind. Hello!")
-    assert not requests_with(server, "too late")
+    assert not requests_containing(server, "too late")
 
 
 async def test_a_response_for_an_unknown_id_closes_1007(server: ServerProcess) -> None:
@@ -327,7 +319,7 @@ async def test_non_blocking_silent_result_only_joins_the_context(server: ServerP
         await session.send_realtime_input(text="Thanks, anything else?")
         turn = await receive(session)
     assert turn.events()[-1] == "turnComplete"
-    [request] = requests_with(server, "Thanks, anything else?")[:1]
+    [request] = requests_containing(server, "Thanks, anything else?")[:1]
     assert "marker-silent" in request["messages"][-1]["content"]
 
 
@@ -341,7 +333,7 @@ async def test_non_blocking_when_idle_result_starts_a_turn(server: ServerProcess
         turn = await receive(session)
     assert turn.events()[-2:] == ["generationComplete", "turnComplete"], turn.events()
     assert "interrupted" not in turn.events()
-    [request] = requests_with(server, "marker-idle")[:1]
+    [request] = requests_containing(server, "marker-idle")[:1]
     assert "marker-idle" in request["messages"][-1]["content"]
 
 
@@ -371,7 +363,7 @@ async def test_non_blocking_interrupt_result_cuts_the_reply(server: ServerProces
         assert story.events()[-2:] == ["interrupted", "turnComplete"], story.events()
         following = await receive(session)
     assert following.events()[-2:] == ["generationComplete", "turnComplete"]
-    [request] = requests_with(server, "marker-interrupt")[:1]
+    [request] = requests_containing(server, "marker-interrupt")[:1]
     contents = [m["content"] for m in request["messages"]]
     assert contents[-3] == "Tell me a long story about a dragon."
     assert contents[-2] == story.text()  # history keeps what was sent of the story
@@ -387,7 +379,7 @@ async def test_non_blocking_when_idle_result_waits_for_the_reply(server: ServerP
         assert story.events()[-2:] == ["generationComplete", "turnComplete"], story.events()
         following = await receive(session)
     assert following.events()[-2:] == ["generationComplete", "turnComplete"]
-    [request] = requests_with(server, "marker-when_idle")[:1]
+    [request] = requests_containing(server, "marker-when_idle")[:1]
     contents = [m["content"] for m in request["messages"]]
     assert contents[-2] == story.text()  # the whole story, then the result
     assert "marker-when_idle" in contents[-1]
@@ -456,7 +448,7 @@ async def test_tool_config_none_offers_no_function(server: ServerProcess) -> Non
     messages = await raw_turn(server, raw_setup(mode), PARIS)
     assert not any("toolCall" in m for m in messages)
     assert any("modelTurn" in m.get("serverContent", {}) for m in messages)
-    [request] = requests_with(server, PARIS)[-1:]
+    [request] = requests_containing(server, PARIS)[-1:]
     assert "response_format" not in request or request["response_format"] is None
 
 
@@ -473,7 +465,7 @@ async def test_context_update_swaps_tools_and_instruction(server: ServerProcess)
     assert not before.tool_calls()
     [call] = after.tool_calls()[0].function_calls
     assert_weather_call(call, "Paris")
-    request = requests_with(server, "Updated instruction 81c4.")[0]
+    request = requests_containing(server, "Updated instruction 81c4.")[0]
     assert request["messages"][0]["content"].startswith("Updated instruction 81c4.")
 
 
@@ -558,7 +550,7 @@ async def test_google_search_grounds_the_answer(server_factory) -> None:
     ]
     assert SEARCH_RESULTS[0]["url"] in metadata.search_entry_point.rendered_content
     # The model read the results with the question.
-    [request] = requests_with(server, SEARCH_QUESTION)
+    [request] = requests_containing(server, SEARCH_QUESTION)
     assert "Zephyria" in request["messages"][-1]["content"]
 
 
@@ -675,7 +667,7 @@ async def test_a_spoken_question_is_answered_through_a_slow_call_without_dead_ai
     assert turn.audio_seconds(responded) > 0.5
     assert turn.events()[-2:] == ["generationComplete", "turnComplete"]
     assert turn.events().count("turnComplete") == 1
-    assert requests_with(voice_server, "marker-spoken")
+    assert requests_containing(voice_server, "marker-spoken")
 
 
 async def test_barge_in_cancels_a_pending_call(

@@ -106,15 +106,6 @@ class _Reply:
         self.last_usage = usage
 
 
-@dataclass
-class Frame:
-    """The newest camera frame, kept for when a turn ends."""
-
-    data: bytes
-    mime_type: str
-    received_at: float
-
-
 def _instruction_text(content: Content | None) -> str:
     return content.text() if content is not None else ""
 
@@ -145,7 +136,6 @@ class LiveSession:
         self.resumption = services.resumption if setup.session_resumption is not None else None
         self._last_handle: tuple[str, dict[str, Any]] | None = None
         self._background: set[asyncio.Task[Any]] = set()
-        self.latest_frame: Frame | None = None
         self.camera: Camera | None = None
         if services.vision is not None:
             self.camera = Camera(
@@ -158,7 +148,9 @@ class LiveSession:
         self._respond_when_idle = False
         self._last_spoken: tuple[str, float] = ("", 0.0)  # (text, until) of the previous reply
         self.tools = ToolBox(setup.tools, setup.tool_config)
-        self._held_results: list[dict[str, Any]] = []  # non-blocking results, after this reply
+        # Messages that arrive while a reply runs (non-blocking results, NO_INTERRUPTION turns):
+        # history gets them after the reply, in arrival order.
+        self._held_messages: list[dict[str, Any]] = []
         self._search_query = ""  # the user's latest words, searched when the reply starts
         if self.tools.google_search and services.search is None:
             log.warning(
@@ -323,7 +315,6 @@ class LiveSession:
         if kind == "image":
             if self.camera is not None:
                 await self.camera.add_frame(blob.data)  # a bad image ends the session: 1007
-            self.latest_frame = Frame(blob.data, blob.mime_type, time.monotonic())
         elif kind == "audio" or not blob.mime_type:
             await self._require_listener().feed(blob.data, blob.mime_type or "audio/pcm")
         else:
@@ -364,7 +355,7 @@ class LiveSession:
         if scheduling == "INTERRUPT":
             await self._interrupt()
         if self._reply is not None:  # generating or still playing: after it
-            self._held_results.append(message)
+            self._held_messages.append(message)
             self._respond_when_idle |= scheduling != "SILENT"
             return
         self.conversation.append_message(message)
@@ -381,7 +372,7 @@ class LiveSession:
     async def _on_user_text(self, text: str, trace: TurnTrace | None = None) -> None:
         if self.state is not TurnState.IDLE and not self.config.interrupts:
             # NO_INTERRUPTION: the reply finishes first, so in history this turn comes after it.
-            self._held_results.append({"role": "user", "content": text})
+            self._held_messages.append({"role": "user", "content": text})
             self._respond_when_idle = True
             self._search_query = text
             return
@@ -637,9 +628,9 @@ class LiveSession:
             "assistant",
             "".join(reply.produced[reply.committed :]) if completed else reply.heard_after_calls(),
         )
-        for message in self._held_results:  # non-blocking results that came during the reply
+        for message in self._held_messages:
             self.conversation.append_message(message)
-        self._held_results.clear()
+        self._held_messages.clear()
         self.outbox.put(
             ServerMessage(
                 server_content=ServerContent(turn_complete=True), usage_metadata=self._usage(reply)
