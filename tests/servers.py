@@ -17,6 +17,9 @@ import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT_S = 120
+# What asyncio logs for a task or callback whose failure nobody handled: always a bug of ours,
+# whatever the test did (clients leaving mid-reply, sessions cancelled), so no server may log it.
+UNHANDLED_IN_LOOP = ("Task exception was never retrieved", "Exception in callback")
 
 
 def free_port() -> int:
@@ -92,6 +95,15 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.assert_loop_errors_handled()
+
+    def assert_loop_errors_handled(self) -> None:
+        """The log holds none of asyncio's reports of an unhandled task or callback failure."""
+        log = self.log()
+        for marker in UNHANDLED_IN_LOOP:
+            if marker in log:
+                at = log.index(marker)
+                raise AssertionError(f"server log has {marker!r}:\n{log[at : at + 2000]}")
 
 
 def start_server(
