@@ -42,7 +42,7 @@ async def load_speech(settings: Settings, report: Callable[[str, str], None]) ->
     turn = await step("end of turn", lambda: SmartTurn(assets.smart_turn_model, threads=1))
 
     def load_asr() -> WhisperASR:
-        asr = WhisperASR(assets.whisper_dir, threads=settings.asr_threads, workers=2)
+        asr = WhisperASR(assets.whisper_dir, threads=settings.asr_threads, workers=2, vad=vad)
         asr.load()
         return asr
 
