@@ -23,7 +23,7 @@ from google.genai import errors, types
 
 from ..genai_helpers import MODEL, client_for, requests_containing, text_config, user_text
 from ..raw_ws import GEMINI_PATH, connect, recv_json
-from ..servers import ServerProcess, start_server
+from ..servers import DEFAULT_MODEL, ServerProcess, start_server
 from ..speech import SAMPLE_RATE, SpeechMaker, pad
 from ..tool_servers import (
     SEARCH_RESULTS,
@@ -186,7 +186,7 @@ async def nothing_arrives(session: Any, seconds: float) -> bool:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A text-only server on the embedded model; no web search configured."""
-    process = start_server(tmp_path_factory.mktemp("tools"))
+    process = start_server(tmp_path_factory.mktemp("tools"), llm=DEFAULT_MODEL)
     yield process
     process.stop()
 
@@ -609,7 +609,7 @@ class Microphone:
 
 @pytest.fixture(scope="module")
 def voice_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = start_server(tmp_path_factory.mktemp("tools-voice"), speech=True)
+    process = start_server(tmp_path_factory.mktemp("tools-voice"), speech=True, llm=DEFAULT_MODEL)
     yield process
     process.stop()
 

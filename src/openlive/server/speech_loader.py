@@ -63,7 +63,7 @@ async def load_speech(settings: Settings, report: Callable[[str, str], None]) ->
         turn=turn,
         asr=asr,
         tts=tts,  # type: ignore[arg-type]
-        fast_tts=fast_tts,  # type: ignore[arg-type]
+        fast_tts=fast_tts if settings.tts_fallback else None,  # type: ignore[arg-type]
         asr_executor=ThreadPoolExecutor(max_workers=2, thread_name_prefix="listen"),
         tts_executor=ThreadPoolExecutor(max_workers=2, thread_name_prefix="speak"),
     )

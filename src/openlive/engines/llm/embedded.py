@@ -32,6 +32,8 @@ class EmbeddedLLM:
     def __init__(self, source: GGUFSource, *, threads: int, context: int, parallel: int) -> None:
         self.source = source
         self.description = f"{source.label} on the embedded llama.cpp runtime"
+        if source.fallback:
+            self.description += " (FALLBACK: the default model is missing or damaged)"
         self.is_placeholder = source.is_placeholder
         self._threads = threads
         self._context = context
