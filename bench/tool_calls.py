@@ -110,6 +110,8 @@ CASES: list[tuple[str, str | None, dict[str, Any]]] = [
     ("It's dark in the living room, lights on!", "turn_on_lights", {"room": "living room"}),
     ("What's the weather like in Berlin this morning?", "get_weather", {"city": "Berlin"}),
     ("Set a timer for one hour.", "set_timer", {}),
+    ("What's the weather in Paris and in Berlin?", "get_weather", {"city": "Paris"}),
+    ("Set a timer for 5 minutes and tell me the weather in Rome.", "set_timer", {}),
     ("Tell me a joke.", None, {}),
     ("What is the capital of France?", None, {}),
     ("Hello, how are you?", None, {}),

@@ -4,10 +4,11 @@
   (``auto``/``required``/``none``), and the streamed ``tool_calls`` deltas come back (arguments
   arrive in pieces and are concatenated). For remote servers and tool-capable models (Qwen2.5,
   Llama 3.x) whose chat template knows tools.
-- **constrained**: for models with no tool-capable template (the packaged SmolLM2). The output is
-  constrained by a JSON schema, ``anyOf`` one ``{"call": {"name": <const>, "args": <its schema>}}``
-  per allowed function, ``{"calls": [...]}`` for several at once, and ``{"reply": <string>}``,
-  with the functions listed in the system prompt. A required call drops the reply branch; calls
+- **constrained**: for the embedded runtime, whose packaged models have no usable tool template
+  (measured: the packaged Qwen2.5-Coder writes its native calls as plain text). The output is
+  constrained by a JSON schema, ``anyOf`` ``{"calls": [{"name": <const>, "args": <its schema>},
+  ...]}`` (one to a few calls) and ``{"reply": <string>}``, with the functions listed in the
+  system prompt. A required call drops the reply branch; calls
   turned off (the model asked twice for what it has) leave only the reply branch, so the answer
   cannot imitate the calls it sees in the history.
 
@@ -302,10 +303,7 @@ class ConstrainedToolCalling:
 
     def call_messages(self, text: str, calls: Sequence[CallRecord]) -> list[dict[str, Any]]:
         # The model reads its own calls back in the format it writes them.
-        if len(calls) == 1:
-            body: dict[str, Any] = {"call": {"name": calls[0].name, "args": calls[0].args}}
-        else:
-            body = {"calls": [{"name": call.name, "args": call.args} for call in calls]}
+        body = {"calls": [{"name": call.name, "args": call.args} for call in calls]}
         content = f"{text}\n{_compact(body)}" if text else _compact(body)
         return [{"role": "assistant", "content": content}]
 
@@ -343,8 +341,8 @@ def tools_prompt(functions: Sequence[FunctionSpec]) -> str:
             )
         )
     lines.append(
-        'To call a function, write {"call": {"name": "<function name>", "args": {<arguments>}}}; '
-        'to call several at once, {"calls": [{"name": ..., "args": {...}}, ...]}. '
+        'To call functions, write {"calls": [{"name": "<function name>", "args": {<arguments>}}]}'
+        " with one item per request. "
         'To answer the user directly, write {"reply": "<your answer>"}. '
         "Most messages need no function."
     )
@@ -376,15 +374,17 @@ def decision_schema(
 
     branches: list[dict[str, Any]] = []
     if choice is not ToolChoice.NONE:
+        # One "calls" list, not a single-call branch beside a list: given both, the packaged
+        # Qwen always took the single call and asked for one city of "Paris and Berlin"
+        # (bench/tool_calls.py: parallel requests 0/2 before, 2/2 with the list alone).
         calls = [call_of(function) for function in functions]
-        branches += [_object({"call": call}) for call in calls]
         branches.append(
             _object(
                 {
                     "calls": {
                         "type": "array",
                         "items": {"anyOf": calls},
-                        "minItems": 2,
+                        "minItems": 1,
                         "maxItems": MAX_CALLS_AT_ONCE,
                     }
                 }
