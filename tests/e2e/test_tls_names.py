@@ -98,9 +98,7 @@ async def test_the_operators_own_certificate(
 ) -> None:
     # An operator's certificate from a CA that is not openlive's (here: made in the test).
     own = ensure_certificate(tmp_path / "operator-ca", [OWN_HOST])
-    server: ServerProcess = server_factory(
-        "--tls-cert", str(own.cert), "--tls-key", str(own.key)
-    )
+    server: ServerProcess = server_factory("--tls-cert", str(own.cert), "--tls-key", str(own.key))
     assert not (server.workdir / "certs" / "cert.pem").exists(), "no local certificate made"
     options = types.HttpOptions(base_url=f"https://{OWN_HOST}:{server.port}")
     with trusting(own.bundle):

@@ -77,9 +77,7 @@ def ensure_certificate(cert_dir: Path, hosts: Iterable[str] = ()) -> Certificate
         _create_ca(ca_cert, ca_key_path)
         files.cert.unlink(missing_ok=True)
         files.bundle.unlink(missing_ok=True)
-    if not (files.cert.exists() and files.key.exists()) or set(_names_in(files.cert)) != set(
-        names
-    ):
+    if not (files.cert.exists() and files.key.exists()) or set(_names_in(files.cert)) != set(names):
         _issue_server_certificate(files, ca_cert, ca_key_path)
     if not files.bundle.exists():
         _write_bundle(files.bundle, ca_cert)
@@ -175,7 +173,9 @@ def _san(name: str) -> x509.GeneralName:
         return x509.DNSName(name)
 
 
-def _issue_server_certificate(files: CertificateFiles, ca_cert_path: Path, ca_key_path: Path) -> None:
+def _issue_server_certificate(
+    files: CertificateFiles, ca_cert_path: Path, ca_key_path: Path
+) -> None:
     ca_cert = x509.load_pem_x509_certificate(ca_cert_path.read_bytes())
     ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
     assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
