@@ -123,6 +123,7 @@ class Listener:
             await self._on_event(event)
 
     async def aclose(self) -> None:
+        self._decoder.close()  # a WebM/Ogg stream's decoder thread
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
