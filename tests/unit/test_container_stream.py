@@ -3,9 +3,8 @@ wherever the pieces are cut; whole files per message still work; bad pieces clos
 
 from __future__ import annotations
 
+import gc
 import itertools
-import threading
-import time
 
 import numpy as np
 import pytest
@@ -79,15 +78,25 @@ def test_garbage_after_a_good_start_is_refused(container, mime) -> None:
 
 
 def test_closing_ends_the_decoder_thread() -> None:
-    before = threading.active_count()
-    decoders = [AudioDecoder() for _ in range(5)]
     data = encode(tone_sweep(0.5), "webm")
+    decoders = [AudioDecoder() for _ in range(5)]
     for decoder in decoders:
         decoder.decode(data[:2000], "audio/webm")
-    assert threading.active_count() == before + 5
+    threads = [decoder._stream._thread for decoder in decoders if decoder._stream]
+    assert len(threads) == 5 and all(thread.is_alive() for thread in threads)
     for decoder in decoders:
         decoder.close()
-    deadline = time.monotonic() + 5
-    while threading.active_count() > before and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert threading.active_count() == before
+    for thread in threads:
+        thread.join(5)
+    assert not any(thread.is_alive() for thread in threads)
+
+
+def test_a_forgotten_decoder_ends_its_thread() -> None:
+    decoder = AudioDecoder()
+    decoder.decode(encode(tone_sweep(0.5), "webm")[:2000], "audio/webm")
+    assert decoder._stream is not None
+    thread = decoder._stream._thread
+    del decoder
+    gc.collect()
+    thread.join(5)
+    assert not thread.is_alive()

@@ -96,20 +96,17 @@ class ContainerStream:
         self._pipe = _Pipe()
         self._lock = threading.Lock()
         self._out: list[np.ndarray] = []
-        self._error: str | None = None
+        self._errors: list[str] = []  # written by the thread
         self._bytes_without_audio = 0
         # The thread holds only the pipe and the output list, never this object, so a stream
         # nobody holds is collected and its close ends the thread.
         self._thread = threading.Thread(
             target=_demux,
-            args=(container, self._pipe, self._out, self._lock, self._set_error),
+            args=(container, self._pipe, self._out, self._lock, self._errors),
             name=f"decode-{container}",
             daemon=True,
         )
         self._thread.start()
-
-    def _set_error(self, message: str) -> None:
-        self._error = message
 
     def feed(self, data: bytes) -> np.ndarray:
         self._pipe.write(data)
@@ -133,8 +130,8 @@ class ContainerStream:
         self._pipe.close()
 
     def _take(self) -> np.ndarray:
-        if self._error is not None:
-            raise StreamError(self._error)
+        if self._errors:
+            raise StreamError(self._errors[0])
         with self._lock:
             pieces, self._out[:] = list(self._out), []
         if not pieces:
@@ -145,7 +142,9 @@ class ContainerStream:
         self._pipe.close()
 
 
-def _demux(container, pipe: _Pipe, out: list, lock: threading.Lock, on_error) -> None:  # type: ignore[no-untyped-def]
+def _demux(
+    container: str, pipe: _Pipe, out: list[np.ndarray], lock: threading.Lock, errors: list[str]
+) -> None:
     import av
 
     try:
@@ -161,8 +160,8 @@ def _demux(container, pipe: _Pipe, out: list, lock: threading.Lock, on_error) ->
             with lock:
                 out.extend(tail)
     except StreamError as error:
-        on_error(str(error))
+        errors.append(str(error))
     except Exception as error:  # PyAV raises many types (InvalidDataError, ValueError, ...)
-        on_error(f"Audio data could not be decoded: {type(error).__name__}.")
+        errors.append(f"Audio data could not be decoded: {type(error).__name__}.")
     finally:
         pipe.finish()
