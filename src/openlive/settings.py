@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     tts_mode: str = "quality"
     """``quality`` (Kokoro-82M, 30 distinct voices) or ``fast`` (hibari, one voice, ~50x faster)."""
 
+    audio_coalesce_ms: int = 20
+    """Raw PCM blobs shorter than this are joined before decoding and voice detection (Firebase
+    Web sends 2.7 ms ones, 375 a second); 0 takes every blob as it comes."""
     echo_guard_ms: int = 250
     """While our reply plays, speech must last this much longer before it interrupts (it may be
     our own voice through the user's speaker). 0 for clients with echo cancellation."""
