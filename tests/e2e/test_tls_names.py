@@ -14,6 +14,7 @@ import os
 import socket
 import ssl
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,8 +70,14 @@ async def one_turn(client: genai.Client) -> str:
 async def test_tls_host_names_the_certificate_for_the_firebase_host(
     server_factory, resolve_to_loopback: None
 ) -> None:
-    server: ServerProcess = server_factory("--tls-host", FIREBASE_HOST)
-    assert f"TLS certificate for: localhost, 127.0.0.1, ::1, {FIREBASE_HOST}" in server.log()
+    server: ServerProcess = server_factory("--tls-host", FIREBASE_HOST, "--api-key", "k")
+    # The start banner says which names the certificate covers (printed just after /healthz
+    # turns ready, so wait for it).
+    banner = f"TLS certificate for: localhost, 127.0.0.1, ::1, {FIREBASE_HOST}"
+    deadline = time.monotonic() + 10
+    while banner not in server.log() and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    assert banner in server.log()
     with trusting(server.cert_bundle):
         # Gemini Developer API paths on the dialled name.
         options = types.HttpOptions(
@@ -78,7 +85,10 @@ async def test_tls_host_names_the_certificate_for_the_firebase_host(
         )
         assert await one_turn(genai.Client(api_key="k", http_options=options))
         # Vertex gateway mode: no project or location, the whole WebSocket URL as base_url.
-        gateway = types.HttpOptions(base_url=f"wss://{FIREBASE_HOST}:{server.port}{VERTEX_PATH}")
+        gateway = types.HttpOptions(
+            base_url=f"wss://{FIREBASE_HOST}:{server.port}{VERTEX_PATH}",
+            headers={"x-goog-api-key": "k"},
+        )
         assert await one_turn(genai.Client(vertexai=True, http_options=gateway))
 
 
