@@ -15,6 +15,11 @@ is the cost of taking the stream in (parse, validate, decode, VAD), not of answe
 the server process's CPU seconds (``/proc/<pid>/stat`` utime + stime, all threads, idle baseline
 subtracted) per session per minute of audio, and each row's ratio to 20 ms chunks, from one run.
 
+On a busy machine those numbers move by ±15 %, more than coalescing saves. So the same three
+streams also go through the session's own path in this process, without the transport: decode
+the message (``decode_client_message``), then ``Listener.feed`` with the real Silero VAD
+(``time.process_time``, all threads), which is where coalescing acts.
+
     ./run bench tiny_audio_messages
     ./run bench tiny_audio_messages --sessions 4 --seconds 30 --json
 """
@@ -144,6 +149,55 @@ RUNS = (
 )
 
 
+def listener_cpu(mode: Mode, coalesce_ms: int, seconds: float) -> float:
+    """CPU seconds per minute of audio for decode + Listener.feed in this process."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from openlive.engines.vad.silero import SileroVAD
+    from openlive.protocol.client_messages import Setup
+    from openlive.protocol.codec import decode_client_message
+    from openlive.session.config import resolve_config
+    from openlive.session.listener import Listener
+    from openlive.session.services import SpeechServices
+
+    async def nothing(*_: object) -> None:
+        return None
+
+    async def run() -> float:
+        executor = ThreadPoolExecutor(1)
+        speech = SpeechServices(
+            vad=SileroVAD(),
+            turn=None,
+            asr=None,
+            tts=None,
+            fast_tts=None,  # type: ignore[arg-type]
+            asr_executor=executor,
+            tts_executor=executor,
+            coalesce_ms=coalesce_ms,
+        )
+        setup = Setup.model_validate(SETUP["setup"])
+        listener = Listener(
+            speech,
+            resolve_config(setup, speech_available=True),
+            on_speech_started=nothing,
+            on_transcript=lambda *_: None,
+            on_user_turn=nothing,
+            model_is_audible=lambda: False,
+            recent_speech=lambda: "",
+        )
+        frames = messages(mode, seconds, seed=0)
+        started = time.process_time()
+        for frame in frames:
+            audio = decode_client_message(frame).message.audio  # type: ignore[union-attr]
+            await listener.feed(audio.data, audio.mime_type)
+        used = time.process_time() - started
+        await listener.aclose()
+        executor.shutdown()
+        return used / (seconds / 60)
+
+    return asyncio.run(run())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=2)
@@ -173,24 +227,39 @@ def main() -> int:
         finally:
             for server in servers.values():
                 server.stop()
+    console.print("the same streams through decode + Listener.feed in this process…")
+    for row, (_, mode, env) in zip(rows, RUNS, strict=True):
+        coalesce = int(env.get("OPENLIVE_AUDIO_COALESCE_MS", "20"))
+        row["session_path_cpu_s_per_minute"] = round(listener_cpu(mode, coalesce, args.seconds), 3)
     baseline = max(rows[-1]["cpu_s_per_session_minute"], 1e-9)
+    path_baseline = max(rows[-1]["session_path_cpu_s_per_minute"], 1e-9)
     for row in rows:
         row["ratio_to_20ms"] = round(row["cpu_s_per_session_minute"] / baseline, 2)
+        row["session_path_ratio_to_20ms"] = round(
+            row["session_path_cpu_s_per_minute"] / path_baseline, 2
+        )
     if args.json:
         print(json.dumps({"rows": rows}))
         return 0
-    table = Table(title="server CPU to take in a microphone stream (idle subtracted)")
-    columns = ("stream", "msg/s", "bytes/msg", "CPU s per session-minute", "core", "× 20 ms")
+    table = Table(title="CPU to take in a microphone stream (server: idle subtracted)")
+    columns = (
+        "stream",
+        "msg/s",
+        "server CPU s / session-minute",
+        "× 20 ms",
+        "session path CPU s / minute",
+        "× 20 ms",
+    )
     for column in columns:
         table.add_column(column)
     for row in rows:
         table.add_row(
             row["mode"],
             str(row["messages_per_s"]),
-            str(row["bytes_per_message"]),
-            f"{row['cpu_s_per_session_minute']:.2f}",
-            f"{row['cpu_share_of_one_core']:.1%}",
+            f"{row['cpu_s_per_session_minute']:.2f} ({row['cpu_share_of_one_core']:.1%} core)",
             f"{row['ratio_to_20ms']:.2f}",
+            f"{row['session_path_cpu_s_per_minute']:.2f}",
+            f"{row['session_path_ratio_to_20ms']:.2f}",
         )
     Console().print(table)
     return 0
