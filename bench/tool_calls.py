@@ -280,7 +280,7 @@ def render(report: dict[str, Any], console: Console) -> None:
 async def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
     os.environ["OPENLIVE_LLM_TOOLS_REPLY"] = args.reply_mode  # the server inherits it
     extra = ["--no-speech", *args.server_args]
-    with own_server(extra, args.startup_timeout, console) as (base_url, bundle, health):
+    with own_server(extra, args.startup_timeout, console) as (base_url, bundle, health, _log):
         os.environ["SSL_CERT_FILE"] = str(bundle)
         client = make_client(base_url)
         results = []

@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from .servers import ServerProcess, start_server
+from .servers import DEFAULT_MODEL, ServerProcess, start_server
 
 
 @pytest.fixture(scope="session")
 def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One TLS server on the embedded default model, shared by the google-genai tests."""
-    server = start_server(tmp_path_factory.mktemp("tls-server"))
+    """One TLS server on the default model, shared by the google-genai tests."""
+    server = start_server(tmp_path_factory.mktemp("tls-server"), llm=DEFAULT_MODEL)
     yield server
     server.stop()
 

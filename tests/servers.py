@@ -17,6 +17,14 @@ import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT_S = 120
+# What asyncio logs for a task or callback whose failure nobody handled: always a bug of ours,
+# whatever the test did (clients leaving mid-reply, sessions cancelled), so no server may log it.
+UNHANDLED_IN_LOOP = ("Task exception was never retrieved", "Exception in callback")
+# The chat model of a test server. Conversation, voice and tool tests run the server's default
+# model, as users do (DEFAULT_MODEL); tests of structure (errors, sessions, clients, routing)
+# pin the tiny packaged one, which answers in milliseconds, to keep the suite short.
+DEFAULT_MODEL = None
+STRUCTURAL_MODEL = "embedded:smollm2"
 
 
 def free_port() -> int:
@@ -92,6 +100,15 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.assert_loop_errors_handled()
+
+    def assert_loop_errors_handled(self) -> None:
+        """The log holds none of asyncio's reports of an unhandled task or callback failure."""
+        log = self.log()
+        for marker in UNHANDLED_IN_LOOP:
+            if marker in log:
+                at = log.index(marker)
+                raise AssertionError(f"server log has {marker!r}:\n{log[at : at + 2000]}")
 
 
 def start_server(
@@ -102,9 +119,10 @@ def start_server(
     env: dict[str, str] | None = None,
     wait: bool = True,
     vision: bool = False,
+    llm: str | None = STRUCTURAL_MODEL,
 ) -> ServerProcess:
     """A server process; text-only unless ``speech`` (loading the voice models costs seconds),
-    camera frames ignored unless ``vision``."""
+    camera frames ignored unless ``vision``; ``llm`` None serves the default model."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     command = [
@@ -128,6 +146,7 @@ def start_server(
         "OPENLIVE_VISION": "1" if vision else "0",
         # Session state (SQLite) per server unless a test shares it on purpose.
         "OPENLIVE_DATA_DIR": str(workdir / "data"),
+        **({"OPENLIVE_LLM": llm} if llm is not None else {}),
         **(env or {}),
     }
     log = (workdir / "server.log").open("wb")

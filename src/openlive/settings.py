@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     tts_threads: int = 1
     tts_mode: str = "quality"
     """``quality`` (Kokoro-82M, 30 distinct voices) or ``fast`` (hibari, one voice, ~50x faster)."""
+    tts_fallback: bool = True
+    """In quality mode, switch a reply to the fast voice once a clause takes longer to make than
+    to play (a slow or busy CPU), so speech never stalls; off: keep the chosen voice whatever
+    the delay (the fast voice is one female voice for every name)."""
 
     audio_coalesce_ms: int = 20
     """Raw PCM blobs shorter than this are joined before decoding and voice detection (Firebase

@@ -182,3 +182,33 @@ async def test_pings_are_answered_while_sessions_generate(plain_server: ServerPr
             await asyncio.wait_for(pong, timeout=5)
     for ws in busy:
         await ws.close()
+
+
+async def test_clients_that_leave_mid_reply_leave_a_clean_log(server_factory) -> None:
+    """Dropped TCP connections and early closes while replies stream: the other sessions are
+    answered, and the server logs no unhandled task or callback failure (asyncio's "Task
+    exception was never retrieved" / "Exception in callback") and no traceback."""
+    server = server_factory(tls=False)
+    for round_ in range(2):
+        leaving = []
+        for _ in range(2):  # within the LLM's parallel slots, so each reply is streaming
+            ws = await open_session(server)
+            await ws.send(json.dumps({"realtimeInput": {"text": "Write a very long essay."}}))
+            leaving.append(ws)
+        for ws in leaving:
+            await recv_json(ws)  # the reply is streaming
+        for k, ws in enumerate(leaving):
+            if (k + round_) % 2:
+                ws.transport.abort()  # gone without a close frame
+            else:
+                await ws.close()
+        bystander = await open_session(server)
+        await bystander.send(json.dumps({"realtimeInput": {"text": "Hello!"}}))
+        messages = await receive_until_turn_complete(bystander)
+        assert any("modelTurn" in m.get("serverContent", {}) for m in messages)
+        await bystander.close()
+    await asyncio.sleep(1.0)  # let the server finish the sessions it is closing
+    server.stop()
+    log = server.log()
+    assert "Traceback" not in log, log
+    server.assert_loop_errors_handled()

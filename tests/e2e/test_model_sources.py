@@ -70,7 +70,7 @@ def test_an_uncached_hub_model_offline_is_a_clear_error(offline_hub: Path) -> No
 
 def test_a_missing_local_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFound, match="no GGUF file at"):
-        resolve_gguf(str(tmp_path / "nope.gguf"))
+        resolve_gguf(str(tmp_path / "nope.gguf"), tmp_path)
 
 
 async def test_server_runs_on_a_local_path(server_factory) -> None:

@@ -23,7 +23,7 @@ from google.genai import errors, types
 
 from ..genai_helpers import MODEL, client_for, requests_containing, text_config, user_text
 from ..raw_ws import GEMINI_PATH, connect, recv_json
-from ..servers import ServerProcess, start_server
+from ..servers import DEFAULT_MODEL, ServerProcess, start_server
 from ..speech import SAMPLE_RATE, SpeechMaker, pad
 from ..tool_servers import (
     SEARCH_RESULTS,
@@ -186,7 +186,7 @@ async def nothing_arrives(session: Any, seconds: float) -> bool:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A text-only server on the embedded model; no web search configured."""
-    process = start_server(tmp_path_factory.mktemp("tools"))
+    process = start_server(tmp_path_factory.mktemp("tools"), llm=DEFAULT_MODEL)
     yield process
     process.stop()
 
@@ -609,7 +609,7 @@ class Microphone:
 
 @pytest.fixture(scope="module")
 def voice_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = start_server(tmp_path_factory.mktemp("tools-voice"), speech=True)
+    process = start_server(tmp_path_factory.mktemp("tools-voice"), speech=True, llm=DEFAULT_MODEL)
     yield process
     process.stop()
 
@@ -641,12 +641,30 @@ async def test_a_spoken_question_is_answered_through_a_slow_call_without_dead_ai
     ):
         mic.say(pad(speech.say(PARIS), after=0.3))
 
+        # The client answers only once the filler has been heard (a second of it, whatever the
+        # machine's synthesis speed), so the call outlasts the 1.5 s filler delay on any CPU.
+        filler_heard = asyncio.Event()
+        filler = {"audio_s": 0.0, "text": ""}
+        waiting: list[bool] = []  # the call is out and not yet answered
+
         async def slow_client(message: types.LiveServerMessage) -> None:
+            content = message.server_content
+            if content is not None and waiting and not responded_at:
+                if content.output_transcription:
+                    filler["text"] += content.output_transcription.text or ""
+                for part in (content.model_turn.parts or []) if content.model_turn else []:
+                    if part.inline_data:
+                        filler["audio_s"] += len(part.inline_data.data) / 2 / 24_000
+                if "One moment" in filler["text"] and filler["audio_s"] > 1.0:
+                    filler_heard.set()
             if message.tool_call:
                 calls = message.tool_call.function_calls
+                waiting.append(True)
 
                 async def respond() -> None:
-                    await asyncio.sleep(3.0)  # longer than the 1.5 s filler delay
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(60):
+                            await filler_heard.wait()
                     responded_at.append(time.monotonic())
                     reports = [weather_report(call, "marker-spoken") for call in calls]
                     await session.send_tool_response(function_responses=reports)

@@ -25,7 +25,7 @@ from openlive.engines.asr import WhisperASR
 from ..audio_containers import OPUS_RATE, cut_evenly, encode_opus
 from ..genai_helpers import MODEL, client_for, user_text
 from ..models import speech_assets
-from ..servers import ServerProcess, start_server
+from ..servers import DEFAULT_MODEL, ServerProcess, start_server
 from ..speech import SAMPLE_RATE, SpeechMaker, pad
 from ..wer import normalise, wer
 
@@ -48,7 +48,7 @@ AUSTRALIA = "How many people live in the capital city of Australia?"
 @pytest.fixture(scope="session")
 def voice_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One TLS server with the whole voice pipeline (VAD, end of turn, Whisper, Kokoro)."""
-    server = start_server(tmp_path_factory.mktemp("voice"), speech=True)
+    server = start_server(tmp_path_factory.mktemp("voice"), speech=True, llm=DEFAULT_MODEL)
     yield server
     server.stop()
 
@@ -56,7 +56,7 @@ def voice_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
 @pytest.fixture(scope="module")
 def speech(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> SpeechMaker:
     # The pytest cache survives between runs, so each sentence is synthesized once.
-    cache = pytestconfig.cache
+    cache = getattr(pytestconfig, "cache", None)  # absent with -p no:cacheprovider
     directory = cache.mkdir("openlive-speech") if cache else tmp_path_factory.mktemp("speech")
     return SpeechMaker(directory)
 
@@ -513,8 +513,10 @@ async def test_barge_in_interrupts_and_history_keeps_only_what_was_heard(
     events = talk.reply.events()
     assert events[-2:] == ["interrupted", "turnComplete"], events
     assert "generationComplete" not in events, events
-    latency = talk.reply.first("interrupted") - talk.said.onset
-    assert 0 < latency < 2.0, latency
+    # Barge-in keys on the start of speech, so the reply stops while the user is still talking
+    # (how fast is a benchmark figure: `./run bench voice_latency`).
+    interrupted_at = talk.reply.first("interrupted")
+    assert talk.said.onset < interrupted_at < talk.said.end, (talk.said.onset, interrupted_at)
     story_text, stop_text = talk.utterances
     assert wer(STORY, story_text) <= 0.25, story_text
     assert wer(STOP, stop_text) <= 0.3, stop_text
@@ -526,7 +528,7 @@ async def test_barge_in_interrupts_and_history_keeps_only_what_was_heard(
 
     heard, sent = assert_history_keeps_what_was_heard(voice_server, instruction, talk)
     print(
-        f"\n[voice] barge-in onset → interrupted: {latency:.3f}s "
+        f"\n[voice] barge-in onset → interrupted: {interrupted_at - talk.said.onset:.3f}s "
         f"(heard {len(heard)} of {len(sent)} words sent)"
     )
 
@@ -720,10 +722,21 @@ async def test_pcm_without_a_rate_is_16_khz(
     assert_completed(turn)
 
 
+@pytest.fixture(scope="module")
+def steady_voice_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """Without the fast-voice fallback: on a slow or busy CPU Kokoro can be slower than real
+    time, and the fallback would speak both voices in the one fast voice."""
+    server = start_server(
+        tmp_path_factory.mktemp("steady-voice"), speech=True, env={"OPENLIVE_TTS_FALLBACK": "0"}
+    )
+    yield server
+    server.stop()
+
+
 async def test_voices_sound_different_and_unknown_voices_are_refused(
-    voice_server: ServerProcess,
+    steady_voice_server: ServerProcess,
 ) -> None:
-    client = client_for(voice_server)
+    client = client_for(steady_voice_server)
 
     async def reply_in(voice: str) -> VoiceTurn:
         config = voice_config(15, speech_config=voiced(voice), seed=1, temperature=0)

@@ -43,7 +43,8 @@ def whisper_model_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def whisper_asr(whisper_model_dir: Path) -> WhisperASR:
-    asr = WhisperASR(whisper_model_dir, threads=2)
+def whisper_asr(whisper_model_dir: Path, silero: SileroVAD) -> WhisperASR:
+    """Whisper as the server builds it: with the VAD's check that a window holds speech."""
+    asr = WhisperASR(whisper_model_dir, threads=2, vad=silero)
     asr.load()
     return asr

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from openlive.engines.asr import Transcript, WhisperASR
-from openlive.engines.asr.whisper import _split_windows, drop_repeated_copy
+from openlive.engines.asr.whisper import _split_windows, drop_repeated_copy, is_loop, voiced_ms
+from openlive.engines.vad import SileroVAD
 
 from ..speech import SpeechMaker, add_noise, join, pad, pink_noise, silence
 from ..wer import corpus_wer, normalise, wer
@@ -84,10 +85,56 @@ def test_input_longer_than_one_whisper_window(whisper_asr: WhisperASR, speech: S
     assert wer(" ".join(sentences), text) <= 0.15, text
 
 
-def test_silence_and_noise_give_no_text(whisper_asr: WhisperASR) -> None:
-    # Whisper base says "a, a, a, ..." or "you" to silence unless its no-speech signal is heeded.
-    assert whisper_asr.transcribe(silence(3.0)).text == ""
-    assert whisper_asr.transcribe(pink_noise(3.0, rms=0.01)).text == ""
+NOISES = {
+    "silence": silence(3.0),
+    **{
+        f"pink noise {level} seed {seed}": pink_noise(3.0, rms=level, seed=seed)
+        for level in (0.003, 0.01, 0.05)
+        for seed in range(3)
+    },
+    "white noise": (np.random.default_rng(7).standard_normal(48000) * 0.02).astype(np.float32),
+    "mains hum": (0.02 * np.sin(2 * np.pi * 50 * np.arange(48000) / 16000)).astype(np.float32),
+}
+
+
+@pytest.mark.parametrize("name", list(NOISES))
+def test_silence_and_noise_give_no_text(whisper_asr: WhisperASR, name: str) -> None:
+    # Whisper base alone says "you", "I'm going to go to the bathroom." or "2.5cm x 2.5cm ..."
+    # to these, with a confidence that depends on the CPU; the VAD hears no speech in them.
+    assert whisper_asr.transcribe(NOISES[name]).text == ""
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.1])
+@pytest.mark.parametrize("word", ["Yes.", "Okay.", "What time is it?"])
+def test_short_and_quiet_words_pass_the_speech_check(
+    whisper_asr: WhisperASR, speech: SpeechMaker, word: str, scale: float
+) -> None:
+    audio = (speech.say(word) * scale).astype(np.float32)
+    assert normalise(whisper_asr.transcribe(audio).text) == normalise(word)
+
+
+def test_the_speech_check_costs_a_fraction_of_a_decode(
+    silero: SileroVAD, speech: SpeechMaker
+) -> None:
+    clip = pad(speech.say(SENTENCES[0]), 0.2, 0.2)
+    assert voiced_ms(silero, clip) >= 0.5 * len(clip) / 16
+    assert voiced_ms(silero, pink_noise(3.0, rms=0.05)) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("text", "looping"),
+    [
+        ("1.5cm x 2.5cm x 2.5cm x 2.5cm x 2.5cm", True),
+        ("a, a, a, a, a, a, a", True),
+        ("I'm going to get a little bit of a little bit of a little bit of water.", True),
+        ("Thank you. " * 12, True),
+        ("I'm going to go to the bathroom.", False),
+        ("No. No. No.", False),
+        ("Can you tell me what the weather will be like tomorrow in London?", False),
+    ],
+)
+def test_looping_decodes_are_recognised(text: str, looping: bool) -> None:
+    assert is_loop(text) is looping
 
 
 def test_concurrent_calls_give_the_same_text(whisper_asr: WhisperASR, speech: SpeechMaker) -> None:

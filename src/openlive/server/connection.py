@@ -203,15 +203,29 @@ class Connection:
 
     async def _pump(self, session: LiveSession) -> None:
         """Read client frames into the session while a writer drains its outbox."""
-        writer = asyncio.create_task(self._write(session), name="writer")
-        reader = asyncio.create_task(self._read(session), name="reader")
-        done, pending = await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, _Disconnected):
-                await task
-        for task in done:
-            task.result()  # re-raise ProtocolError, _Disconnected or a bug
+        tasks = (
+            asyncio.create_task(self._write(session), name="writer"),
+            asyncio.create_task(self._read(session), name="reader"),
+        )
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            # Collect both outcomes, also when both tasks ended at once (a client that leaves
+            # fails the send and the receive together) or when this connection is cancelled:
+            # an exception nobody retrieves is logged by asyncio as an error.
+            outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+        failures = [
+            outcome
+            for outcome in outcomes
+            if isinstance(outcome, BaseException)
+            and not isinstance(outcome, asyncio.CancelledError)
+        ]
+        # A protocol error or a bug says more than the disconnect that came with it.
+        failures.sort(key=lambda failure: isinstance(failure, _Disconnected))
+        if failures:
+            raise failures[0]
 
     async def _read(self, session: LiveSession) -> None:
         while True:

@@ -107,7 +107,8 @@ async def run_server(settings: Settings, console: Console) -> None:
             f"(health: {http}://{address}/healthz)"
         )
         console.print(f"demo page: {http}://{address}/")
-        console.print(f"LLM: {runtime.llm.description}")
+        style = "[bold red]" if "FALLBACK" in runtime.llm.description else ""
+        console.print(f"{style}LLM: {runtime.llm.description}", highlight=False)
         console.print(f"Camera frames: {runtime.vision_description}", highlight=False)
         console.print(f"Tools: {runtime.tools_description}", highlight=False)
         if runtime.llm.is_placeholder:

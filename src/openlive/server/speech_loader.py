@@ -42,7 +42,7 @@ async def load_speech(settings: Settings, report: Callable[[str, str], None]) ->
     turn = await step("end of turn", lambda: SmartTurn(assets.smart_turn_model, threads=1))
 
     def load_asr() -> WhisperASR:
-        asr = WhisperASR(assets.whisper_dir, threads=settings.asr_threads, workers=2)
+        asr = WhisperASR(assets.whisper_dir, threads=settings.asr_threads, workers=2, vad=vad)
         asr.load()
         return asr
 
@@ -63,7 +63,7 @@ async def load_speech(settings: Settings, report: Callable[[str, str], None]) ->
         turn=turn,
         asr=asr,
         tts=tts,  # type: ignore[arg-type]
-        fast_tts=fast_tts,  # type: ignore[arg-type]
+        fast_tts=fast_tts if settings.tts_fallback else None,  # type: ignore[arg-type]
         asr_executor=ThreadPoolExecutor(max_workers=2, thread_name_prefix="listen"),
         tts_executor=ThreadPoolExecutor(max_workers=2, thread_name_prefix="speak"),
         coalesce_ms=settings.audio_coalesce_ms,

@@ -13,11 +13,25 @@ from ..protocol.client_messages import Content
 
 ROLE_TO_OPENAI = {"user": "user", "model": "assistant", "assistant": "assistant", None: "user"}
 
+# Used only when the client sends no systemInstruction (the client's always rules). Without one,
+# chat templates put in their own ("You are Qwen, created by Alibaba Cloud") and the packaged
+# Qwen says it was "created by OpenAI"; a name of its own was what made it stop (measured with
+# bench/llm_quality.py). Replies that are spoken aloud must be short. A constant, so the prompt
+# prefix (and its cache) never changes between turns.
+DEFAULT_INSTRUCTION = (
+    "You are Live, the assistant built into this app, talking with the user. If asked who you "
+    "are or who made you, say that you are Live, this app's assistant; you are not ChatGPT, "
+    "Claude or Qwen. Answer briefly, in one to three short sentences of plain words, with no "
+    "lists or markdown, unless the user asks for more detail."
+)
+
 
 @dataclass
 class Conversation:
     system_instruction: str = ""
+    """The client's own; empty → ``default_instruction`` is what the model sees."""
     entries: list[dict[str, Any]] = field(default_factory=list)
+    default_instruction: str = DEFAULT_INSTRUCTION
 
     def append(self, role: str, text: str) -> None:
         if text:
@@ -43,8 +57,9 @@ class Conversation:
         the stored entries untouched.
         """
         rendered: list[dict[str, Any]] = []
-        if self.system_instruction:
-            rendered.append({"role": "system", "content": self.system_instruction})
+        instruction = self.system_instruction or self.default_instruction
+        if instruction:
+            rendered.append({"role": "system", "content": instruction})
         for entry in self.entries:
             if rendered and _joinable(rendered[-1], entry):
                 rendered[-1] = {

@@ -9,6 +9,19 @@ token budget proportional to the audio (a runaway decode on a short window canno
 
 Audio longer than one 30 s window is cut at the quietest moment near the window's end and
 transcribed window by window.
+
+Whisper invents text for noise and silence ("you", "I'm going to go to the bathroom.", "1.5cm x
+2.5cm x 2.5cm ..."), and how confidently depends on the CPU's numerics. A window is taken as
+holding no speech, and gives no text, when any of these says so:
+
+* the VAD (given one) hears less than ``_MIN_VOICED_MS`` of speech in it: Silero separates noise
+  from speech by a wide margin (noise and hum score under 0.1, speech frames over 0.5), so this
+  holds on every CPU, and it costs ~0.1 ms a frame instead of a Whisper decode;
+* Whisper's own rule: a confident no-speech token and an unsure decode (mean log-probability
+  under -1);
+* a confident no-speech token and a decode stuck in a loop (a word or a short phrase repeated
+  over most of the text, or text that gzip compresses more than 2.4x, Whisper's loop test).
+The no-speech token alone would throw away real, quiet speech, so it never decides by itself.
 """
 
 from __future__ import annotations
@@ -16,9 +29,11 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import ctranslate2
 import numpy as np
@@ -36,12 +51,25 @@ _TOKENS_PER_S = 8  # fast speech is ~4-5 tokens/s; the rest is headroom
 _TOKENS_EXTRA = 20
 _CUT_SEARCH_S = 5.0  # how far back from a full window's end to look for a pause to cut at
 _CUT_FRAME_S = 0.1
-# Whisper's own rule for "this window holds no speech": a confident no-speech token and a decode
-# that is unsure or stuck in a loop (on silence, base can say "a, a, a, ..." with high
-# confidence). The no-speech token alone would throw away real, quiet speech.
+# The rules for "this window holds no speech" (see the module docstring).
 _NO_SPEECH_PROB = 0.6
 _NO_SPEECH_LOGPROB = -1.0
+_MAX_COMPRESSION_RATIO = 2.4  # Whisper's own threshold for a looping decode
+_LOOP_MIN_WORDS = 6
+_LOOP_MAX_PHRASE_WORDS = 4
+_MIN_VOICED_MS = 96  # three VAD frames: shorter than any word, longer than a click
+_VOICED_PROBABILITY = 0.35  # Silero's non-speech threshold (0.5 less its 0.15 hysteresis)
 _MIN_REPEATED_WORDS = 3  # "bye bye" and "thank you, thank you" are real speech
+
+
+class VoiceActivity(Protocol):
+    """What the ASR needs of a VAD (engines.vad.SileroVAD): a fresh stream per window."""
+
+    def new_stream(self) -> _VADStream: ...
+
+
+class _VADStream(Protocol):
+    def process(self, frame: np.ndarray) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -71,6 +99,7 @@ class WhisperASR:
         compute_type: str | None = None,
         workers: int = 1,
         min_window_s: float = 8.0,
+        vad: VoiceActivity | None = None,
     ) -> None:
         self.model_dir = Path(model_dir)
         self.threads = threads
@@ -81,6 +110,8 @@ class WhisperASR:
         self.compute_type = compute_type or ("int8" if device == "cpu" else "float16")
         self.workers = workers
         self.min_window_s = min_window_s
+        self.vad = vad
+        """Checks that a window holds speech before Whisper decodes it (see the module doc)."""
         self._model: WhisperModel | None = None
         self._load_lock = threading.Lock()
         self._tokenizers: dict[str, tuple[Tokenizer, list[int]]] = {}
@@ -105,7 +136,7 @@ class WhisperASR:
                 num_workers=self.workers,
                 local_files_only=True,
             )
-            self._transcribe_window(model, np.zeros(SAMPLE_RATE, np.float32), "en")
+            self._decode(model, np.zeros(SAMPLE_RATE, np.float32), "en")
             self._model = model
             log.info(
                 "ASR: Whisper from %s (%s, %s, %d thread(s), beam %d)",
@@ -144,6 +175,13 @@ class WhisperASR:
     def _transcribe_window(
         self, model: WhisperModel, audio: np.ndarray, language: str | None
     ) -> tuple[str, str]:
+        if self.vad is not None and voiced_ms(self.vad, audio) < _MIN_VOICED_MS:
+            return "", language or "en"
+        return self._decode(model, audio, language)
+
+    def _decode(
+        self, model: WhisperModel, audio: np.ndarray, language: str | None
+    ) -> tuple[str, str]:
         duration_s = len(audio) / SAMPLE_RATE
         features = _log_mel(model, audio, self.min_window_s)
         encoded = model.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=False)
@@ -170,7 +208,7 @@ class WhisperASR:
         mean_logprob = result.scores[0] if result.scores else 0.0
         text = tokenizer.decode(result.sequences_ids[0]).strip()
         if result.no_speech_prob > _NO_SPEECH_PROB and (
-            mean_logprob < _NO_SPEECH_LOGPROB or _is_loop(text)
+            mean_logprob < _NO_SPEECH_LOGPROB or is_loop(text)
         ):
             return "", language
         return drop_repeated_copy(text), language
@@ -190,6 +228,18 @@ class WhisperASR:
                 cached = (tokenizer, list(get_suppressed_tokens(tokenizer, (-1,))))
                 self._tokenizers[language] = cached
             return cached
+
+
+def voiced_ms(vad: VoiceActivity, audio: np.ndarray) -> float:
+    """Milliseconds of ``audio`` (16 kHz) that the VAD hears as speech, on a fresh stream."""
+    stream = vad.new_stream()
+    frame = 512
+    voiced = 0
+    for start in range(0, len(audio) - frame + 1, frame):
+        chunk = np.ascontiguousarray(audio[start : start + frame], dtype=np.float32)
+        if stream.process(chunk) >= _VOICED_PROBABILITY:
+            voiced += 1
+    return voiced * frame * 1000 / SAMPLE_RATE
 
 
 def _language_code(language: str) -> str:
@@ -235,13 +285,22 @@ def _quietest_cut(window: np.ndarray) -> int:
 _WORD = re.compile(r"[\w']+")
 
 
-def _is_loop(text: str) -> bool:
-    """A decode stuck on one word ("a, a, a, a, ..."): one word is most of a longish text.
-    (Whisper's gzip-ratio test needs far longer text than a turn to work.)"""
+def is_loop(text: str) -> bool:
+    """A decode stuck in a loop: one word or one short phrase repeated over most of a longish
+    text ("a, a, a, a, ...", "2.5cm x 2.5cm x 2.5cm x ..."), or text that compresses like one.
+    (Whisper's gzip-ratio test alone needs far longer text than a turn to work.)"""
+    encoded = text.encode()
+    if len(encoded) > 40 and len(encoded) / len(zlib.compress(encoded)) > _MAX_COMPRESSION_RATIO:
+        return True
     words = _WORD.findall(text.lower())
-    if len(words) < 6:
+    if len(words) < _LOOP_MIN_WORDS:
         return False
-    return Counter(words).most_common(1)[0][1] > len(words) / 2
+    for size in range(1, _LOOP_MAX_PHRASE_WORDS + 1):
+        phrases = Counter(tuple(words[i : i + size]) for i in range(len(words) - size + 1))
+        count = phrases.most_common(1)[0][1]
+        if count >= 3 and count * size > len(words) / 2:
+            return True
+    return False
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import secrets
 import threading
 from collections.abc import AsyncIterator
@@ -22,6 +23,8 @@ from typing import Any
 from .base import ChatDelta, ChatRequest, LLMError, deltas_from_chunk
 from .model_source import GGUFSource
 
+log = logging.getLogger(__name__)
+
 _END = object()
 
 
@@ -29,6 +32,8 @@ class EmbeddedLLM:
     def __init__(self, source: GGUFSource, *, threads: int, context: int, parallel: int) -> None:
         self.source = source
         self.description = f"{source.label} on the embedded llama.cpp runtime"
+        if source.fallback:
+            self.description += " (FALLBACK: the default model is missing or damaged)"
         self.is_placeholder = source.is_placeholder
         self._threads = threads
         self._context = context
@@ -96,11 +101,21 @@ class EmbeddedLLM:
         finally:
             cancelled.set()
             # Do not wait for the worker: it stops at its next token, and the caller should not.
-            worker.add_done_callback(lambda future: future.exception())
+            worker.add_done_callback(_forget_worker)
 
     async def aclose(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._server = None
+
+
+def _forget_worker(future: asyncio.Future[None]) -> None:
+    """Done-callback of a generation nobody waits for. ``run`` reports its own errors through
+    the queue, so what is left is a worker cancelled before it started (the runtime shutting
+    down): retrieve the outcome so asyncio does not log it, and say so only at debug level."""
+    if future.cancelled():
+        log.debug("an LLM generation was cancelled before it started")
+    elif (error := future.exception()) is not None:
+        log.debug("an abandoned LLM generation failed: %s", error)
 
 
 def _compact_json_output(body: dict[str, Any], llguidance: bool) -> dict[str, Any]:

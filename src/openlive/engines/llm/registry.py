@@ -30,7 +30,7 @@ def _create(settings: Settings) -> LLMEngine:
         )
     if kind == "embedded":
         try:
-            source = resolve_gguf(argument)
+            source = resolve_gguf(argument, settings.models_dir)
         except ModelNotFound as error:
             raise LLMError(str(error)) from error
         return EmbeddedLLM(

@@ -18,8 +18,8 @@ def create_vision_engine(settings: Settings, assets: VisionAssets | None = None)
                 "OPENLIVE_VISION_MODEL needs OPENLIVE_VISION_MMPROJ (its mmproj file)"
             )
         try:
-            model = resolve_gguf(settings.vision_model)
-            mmproj = resolve_gguf(settings.vision_mmproj)
+            model = resolve_gguf(settings.vision_model, settings.models_dir)
+            mmproj = resolve_gguf(settings.vision_mmproj, settings.models_dir)
         except ModelNotFound as error:
             raise VisionError(str(error)) from error
         return VLMVision(model.path, mmproj.path, threads=settings.llm_threads)

@@ -1,0 +1,60 @@
+"""The embedded llama.cpp runtime (packaged placeholder model): cancelled streams stay quiet.
+
+A voice session abandons generations all the time (barge-in, a speculative reply the user talks
+over, a client that leaves); none of that is an error, so none of it may reach the log above
+debug level, nor asyncio's "Exception in callback" report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+from typing import Any
+
+import pytest
+
+from openlive.engines.llm.base import ChatRequest
+from openlive.engines.llm.embedded import EmbeddedLLM
+from openlive.engines.llm.model_source import packaged_placeholder
+
+ESSAY = ChatRequest(
+    messages=[{"role": "user", "content": "Write a very long essay about rivers."}],
+    max_tokens=200,
+    temperature=0.0,
+)
+
+
+async def first_token_then_leave(llm: EmbeddedLLM) -> None:
+    async for _ in llm.stream(ESSAY):
+        break
+
+
+async def test_abandoned_and_cancelled_streams_log_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, Any]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _, context: reported.append(context))
+    llm = EmbeddedLLM(packaged_placeholder(), threads=1, context=1024, parallel=1)
+    try:
+        await llm.load()
+        with caplog.at_level(logging.DEBUG):
+            # More streams than workers: some are still queued in the executor when the runtime
+            # shuts down and cancels them; others are left after their first token.
+            streams = [asyncio.create_task(first_token_then_leave(llm)) for _ in range(2)]
+            queued = [asyncio.create_task(first_token_then_leave(llm)) for _ in range(4)]
+            await asyncio.gather(*streams)
+            for task in queued:
+                task.cancel()
+            await asyncio.gather(*queued, return_exceptions=True)
+            await llm.aclose()
+            await asyncio.sleep(0.5)
+            gc.collect()
+            await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(previous)
+    assert [context["message"] for context in reported] == []
+    loud = [r for r in caplog.records if r.levelno > logging.DEBUG and "llm" in r.name]
+    assert loud == []
