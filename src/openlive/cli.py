@@ -43,6 +43,14 @@ def serve(
         bool | None, typer.Option("--tls/--no-tls", help="Serve wss:// with a local certificate.")
     ] = None,
     cert_dir: Annotated[Path | None, typer.Option(help="Where the TLS certificate lives.")] = None,
+    tls_host: Annotated[
+        list[str] | None,
+        typer.Option(help="Another name or IP the local certificate covers (repeatable; --tls)."),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="Serve your own certificate chain (PEM; --tls).")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="The key of --tls-cert (PEM).")] = None,
     llm: Annotated[
         str | None,
         typer.Option(
@@ -80,26 +88,36 @@ def serve(
     ] = None,
 ) -> None:
     """Run the Live API server. Models load at start; the server says when it is ready."""
+    from pydantic import ValidationError
+
     from .server.serve import run_server
 
-    settings = _settings(
-        host=host,
-        port=port,
-        tls=tls,
-        cert_dir=cert_dir,
-        llm=llm,
-        llm_model=llm_model,
-        llm_threads=llm_threads,
-        api_keys=api_key,
-        api_keys_file=api_keys_file,
-        allowed_models=allowed_model,
-        speech=speech,
-        tts_mode=tts_mode,
-        models_dir=models_dir,
-        strict=strict,
-        log_level=log_level,
-        config=config,
-    )
+    try:
+        settings = _settings(
+            host=host,
+            port=port,
+            tls=tls,
+            cert_dir=cert_dir,
+            tls_hosts=tls_host,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            llm=llm,
+            llm_model=llm_model,
+            llm_threads=llm_threads,
+            api_keys=api_key,
+            api_keys_file=api_keys_file,
+            allowed_models=allowed_model,
+            speech=speech,
+            tts_mode=tts_mode,
+            models_dir=models_dir,
+            strict=strict,
+            log_level=log_level,
+            config=config,
+        )
+    except ValidationError as error:
+        for problem in error.errors():
+            console.print(f"[red]invalid option:[/] {problem['msg'].removeprefix('Value error, ')}")
+        raise typer.Exit(2) from None
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path.home() / ".openlive"
@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     port: int = 8765
     tls: bool = False
     cert_dir: Path = DEFAULT_DATA_DIR / "certs"
+    tls_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """More names or IPs for the local certificate (e.g. ``firebasevertexai.googleapis.com`` for
+    the native Firebase SDKs, or this machine's LAN address); implies ``tls``."""
+    tls_cert: Path | None = None
+    """The operator's own certificate chain (PEM) instead of the local one; implies ``tls``."""
+    tls_key: Path | None = None
 
     # Authentication: with no keys configured, every credential (or none) is accepted.
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -88,6 +94,9 @@ class Settings(BaseSettings):
     to play (a slow or busy CPU), so speech never stalls; off: keep the chosen voice whatever
     the delay (the fast voice is one female voice for every name)."""
 
+    audio_coalesce_ms: int = 20
+    """Raw PCM blobs shorter than this are joined before decoding and voice detection (Firebase
+    Web sends 2.7 ms ones, 375 a second); 0 takes every blob as it comes."""
     echo_guard_ms: int = 250
     """While our reply plays, speech must last this much longer before it interrupts (it may be
     our own voice through the user's speaker). 0 for clients with echo cancellation."""
@@ -146,12 +155,22 @@ class Settings(BaseSettings):
 
     log_level: str = "info"
 
-    @field_validator("api_keys", "allowed_models", mode="before")
+    @field_validator("api_keys", "allowed_models", "tls_hosts", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _tls_options(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("--tls-cert and --tls-key go together")
+        if self.tls_cert is not None and self.tls_hosts:
+            raise ValueError("--tls-host names the local certificate; not with --tls-cert")
+        if self.tls_hosts or self.tls_cert is not None:
+            self.tls = True
+        return self
 
     def embedded_llm_threads(self) -> int:
         if self.llm_threads > 0:

@@ -22,10 +22,11 @@ from google.genai import errors, types
 
 from openlive.engines.asr import WhisperASR
 
+from ..audio_containers import OPUS_RATE, cut_evenly, encode_opus
 from ..genai_helpers import MODEL, client_for, user_text
 from ..models import speech_assets
 from ..servers import DEFAULT_MODEL, ServerProcess, start_server
-from ..speech import SAMPLE_RATE, SpeechMaker
+from ..speech import SAMPLE_RATE, SpeechMaker, pad
 from ..wer import normalise, wer
 
 OUTPUT_RATE = 24_000
@@ -677,6 +678,47 @@ async def test_input_at_other_sample_rates(
 
     assert wer(RESTAURANT, turn.input_text) <= 0.3, turn.input_text
     assert_audio_parts_are_well_formed(turn)
+    assert_completed(turn)
+
+
+@pytest.mark.parametrize(
+    ("container", "mime_type"),
+    [("webm", "audio/webm;codecs=opus"), ("ogg", "audio/ogg;codecs=opus")],
+)
+async def test_compressed_stream_in_pieces_like_a_media_recorder(
+    voice_server: ServerProcess, speech: SpeechMaker, container: str, mime_type: str
+) -> None:
+    """One Opus file sent as 250 ms timeslices: only the first has the container header, and
+    the cuts fall anywhere in its blocks or pages."""
+    clip = pad(speech.say(RESTAURANT), before=0.3, after=2.0)
+    data = encode_opus(at_rate(clip, OPUS_RATE), container)
+    pieces = cut_evenly(data, round(len(clip) / SAMPLE_RATE / 0.25))
+    client = client_for(voice_server)
+    async with client.aio.live.connect(model=MODEL, config=voice_config(8)) as session:
+        for piece in pieces:
+            await session.send_realtime_input(audio=types.Blob(data=piece, mime_type=mime_type))
+            await asyncio.sleep(0.25)
+        turn = await receive_voice_turn(session)
+
+    assert wer(RESTAURANT, turn.input_text) <= 0.3, turn.input_text
+    assert_audio_parts_are_well_formed(turn)
+    assert_completed(turn)
+
+
+async def test_pcm_without_a_rate_is_16_khz(
+    voice_server: ServerProcess, speech: SpeechMaker
+) -> None:
+    """Firebase Web's worklet (and other clients) send ``audio/pcm`` with no rate."""
+    client = client_for(voice_server)
+    async with (
+        client.aio.live.connect(model=MODEL, config=voice_config(8)) as session,
+        Microphone(session) as mic,
+    ):
+        mic.mime_type = "audio/pcm"
+        mic.say(AUSTRALIA, speech.say(AUSTRALIA))
+        turn = await receive_voice_turn(session)
+
+    assert wer(AUSTRALIA, turn.input_text) <= 0.25, turn.input_text
     assert_completed(turn)
 
 

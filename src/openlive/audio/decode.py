@@ -1,7 +1,9 @@
 """Audio blobs as clients declare them → float32 mono at 16 kHz.
 
-Raw PCM (``audio/pcm``, any rate) is the normal path and is resampled per stream. Encoded formats
-(WAV, FLAC, Ogg/Opus, MP3, WebM, AAC/M4A) are decoded with FFmpeg through PyAV, one blob a file.
+Raw PCM (``audio/pcm``, any rate; no rate means 16 kHz) is the normal path and is resampled per
+stream. Encoded formats (WAV, FLAC, Ogg/Opus, MP3, WebM, AAC/M4A) are decoded with FFmpeg through
+PyAV, one blob a file, except WebM and Ogg: a blob that starts a stream opens a decoder that the
+following blobs without a header continue (MediaRecorder timeslices, container_stream.py).
 Anything else, or a blob that does not decode, is an ``AudioFormatError``: the session closes
 with 1007.
 """
@@ -12,6 +14,7 @@ import io
 
 import numpy as np
 
+from .container_stream import ContainerStream, StreamError, starts_stream
 from .pcm import INPUT_RATE, parse_mime, pcm16_to_float
 from .resample import StreamResampler, resample
 
@@ -34,6 +37,12 @@ ENCODED_TYPES = {
     "audio/x-aac",
 }
 PCM_TYPES = {"audio/pcm", "audio/l16", "audio/raw", ""}
+# Types whose blobs may be pieces of one stream, and the FFmpeg demuxer that reads it.
+STREAMED_TYPES = {
+    "audio/webm": "matroska",
+    "audio/ogg": "ogg",
+    "audio/opus": "ogg",
+}
 MAX_RATE = 192_000
 MIN_RATE = 4_000
 
@@ -47,6 +56,7 @@ class AudioDecoder:
 
     def __init__(self) -> None:
         self._resamplers: dict[int, StreamResampler] = {}
+        self._stream: ContainerStream | None = None
 
     @staticmethod
     def is_encoded(mime_type: str) -> bool:
@@ -63,9 +73,32 @@ class AudioDecoder:
             if resampler is None:
                 resampler = self._resamplers[rate] = StreamResampler(rate, INPUT_RATE)
             return resampler.process(samples)
+        container = STREAMED_TYPES.get(base)
+        if container is not None:
+            try:
+                return self._decode_piece(container, data)
+            except StreamError as error:
+                self.close()
+                raise AudioFormatError(str(error)) from None
         if base in ENCODED_TYPES:
             return decode_file(data)
         raise AudioFormatError(f"Unsupported audio MIME type {mime_type[:40]!r}.")
+
+    def _decode_piece(self, container: str, data: bytes) -> np.ndarray:
+        if starts_stream(container, data):  # a new stream, or a whole file per blob
+            tail = self._stream.finish() if self._stream is not None else None
+            self._stream = ContainerStream(container)
+            samples = self._stream.feed(data)
+            return samples if tail is None or not len(tail) else np.concatenate([tail, samples])
+        if self._stream is not None and self._stream.container == container:
+            return self._stream.feed(data)
+        return decode_file(data)  # a piece with no stream to continue: it fails as a file
+
+    def close(self) -> None:
+        """Ends the stream decoder's thread, if one runs."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.close()
 
 
 def decode_file(data: bytes) -> np.ndarray:

@@ -167,6 +167,8 @@ class RealtimeInputConfig(WireModel):
 
 class AudioTranscriptionConfig(WireModel):
     language_codes: list[str] = Field(default_factory=list)
+    # Deprecated by Google, still sent: google-genai's types make both objects (``LanguageAuto``
+    # is empty, ``LanguageHints`` holds ``languageCodes``); older docs show a bool and a list.
     language_auto: bool | None = None
     language_hints: list[str] = Field(default_factory=list)
     custom_vocabulary: list[Any] = Field(default_factory=list)
@@ -175,6 +177,19 @@ class AudioTranscriptionConfig(WireModel):
     diarization: Any = None
     mode: str | None = None
     source_text: Any = None
+
+    @field_validator("language_auto", mode="before")
+    @classmethod
+    def _auto_object(cls, value: Any) -> Any:
+        return True if isinstance(value, dict) else value  # ``languageAuto: {}`` turns it on
+
+    @field_validator("language_hints", mode="before")
+    @classmethod
+    def _hints_object(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            codes = value.get("languageCodes", value.get("language_codes"))
+            return [] if codes is None else codes
+        return value
 
 
 class SlidingWindow(WireModel):

@@ -22,6 +22,7 @@ from ..protocol.errors import (
     model_not_found,
     unknown_field,
 )
+from ..protocol.features import ignored_features, refuse_unsupported
 from ..protocol.routing import Route, bare_model_name, credentials_from, route_for_path
 from ..protocol.server_messages import GoAway, ServerMessage, duration
 from ..session import Close, LiveSession
@@ -59,6 +60,7 @@ class Connection:
             setup, self._limit_key = await self._authorize(setup)
             await self._wait_until_ready()
             self._check_model(setup, route)
+            refuse_unsupported(setup)
             if self.runtime.draining:
                 raise ProtocolError(UNAVAILABLE_REASON, CloseCode.INTERNAL_ERROR)
             restored = await self._restore(setup)
@@ -76,6 +78,12 @@ class Connection:
                 route.surface.value,
                 setup.model,
             )
+            if ignored := ignored_features(setup):
+                log.info(
+                    "session %s: not honoured, ignored: %s",
+                    self.session.session_id,
+                    ", ".join(ignored),
+                )
             self.runtime.connections.add(self)
             lifetime = asyncio.create_task(self._lifetime())
             try:

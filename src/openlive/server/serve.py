@@ -15,7 +15,7 @@ from ..settings import Settings
 from .app import create_app
 from .runtime import Runtime
 from .speech_loader import SpeechUnavailable
-from .tls import ensure_certificate
+from .tls import CertificateFiles, TLSConfigError, ensure_certificate, operator_certificate
 
 # Our own size check gives a clear 1007; the transport's limit only stops absurd frames.
 TRANSPORT_MAX_MESSAGE_FACTOR = 4
@@ -48,7 +48,20 @@ class DrainingServer(uvicorn.Server):
         self.should_exit = True
 
 
+def certificate(settings: Settings) -> CertificateFiles:
+    if settings.tls_cert is not None and settings.tls_key is not None:
+        return operator_certificate(settings.tls_cert, settings.tls_key)
+    return ensure_certificate(settings.cert_dir, settings.tls_hosts)
+
+
 async def run_server(settings: Settings, console: Console) -> None:
+    files: CertificateFiles | None = None
+    if settings.tls:
+        try:  # before the models load: a bad certificate option should fail at once
+            files = certificate(settings)
+        except TLSConfigError as error:
+            console.print(f"[red]could not start:[/] {error}")
+            raise SystemExit(1) from None
     try:
         runtime = Runtime(settings)
     except (LLMError, SpeechUnavailable) as error:
@@ -65,8 +78,7 @@ async def run_server(settings: Settings, console: Console) -> None:
 
     ssl_options: dict[str, str] = {}
     scheme = "ws"
-    if settings.tls:
-        files = ensure_certificate(settings.cert_dir)
+    if files is not None:
         ssl_options = {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}
         scheme = "wss"
 
@@ -101,9 +113,12 @@ async def run_server(settings: Settings, console: Console) -> None:
         console.print(f"Tools: {runtime.tools_description}", highlight=False)
         if runtime.llm.is_placeholder:
             console.print(f"[yellow]{PLACEHOLDER_ADVICE}[/]")
-        if settings.tls:
+        if files is not None:
+            console.print(f"TLS certificate for: {', '.join(files.names)}", highlight=False)
+        if files is not None and files.bundle is not None:
             console.print("google-genai (Python) trusts this server with:")
             console.print(f"  export SSL_CERT_FILE={files.bundle}", soft_wrap=True, highlight=False)
+            console.print(f"devices and browsers: install the CA {files.ca_cert}", highlight=False)
     else:
         ready.cancel()
         if runtime.failed is not None:

@@ -66,4 +66,5 @@ async def load_speech(settings: Settings, report: Callable[[str, str], None]) ->
         fast_tts=fast_tts if settings.tts_fallback else None,  # type: ignore[arg-type]
         asr_executor=ThreadPoolExecutor(max_workers=2, thread_name_prefix="listen"),
         tts_executor=ThreadPoolExecutor(max_workers=2, thread_name_prefix="speak"),
+        coalesce_ms=settings.audio_coalesce_ms,
     )

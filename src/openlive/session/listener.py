@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..audio.coalesce import PcmCoalescer
 from ..audio.decode import AudioDecoder, AudioFormatError
 from ..audio.pcm import INPUT_RATE
 from ..engines.listening import (
@@ -66,6 +67,7 @@ class Listener:
         self._language = config.recognition_language
         self._turns: set[asyncio.Task[Any]] = set()  # spoken turns being finished (final ASR)
         self._decoder = AudioDecoder()
+        self._coalescer = PcmCoalescer(speech.coalesce_ms)  # Firebase Web's 2.7 ms blobs
         self._endpointer = (
             Endpointer(speech.vad.new_stream(), EndpointerConfig.from_setup(config.detection))
             if config.automatic_activity_detection
@@ -82,6 +84,10 @@ class Listener:
     # -- input from the session ---------------------------------------------------------------
 
     async def feed(self, data: bytes, mime_type: str) -> None:
+        for chunk, chunk_type in self._coalescer.add(data, mime_type):
+            await self._feed(chunk, chunk_type)
+
+    async def _feed(self, data: bytes, mime_type: str) -> None:
         try:
             if self._decoder.is_encoded(mime_type):  # FFmpeg decoding: off the event loop
                 samples = await asyncio.to_thread(self._decoder.decode, data, mime_type)
@@ -107,6 +113,7 @@ class Listener:
         await self._on_speech_started()
 
     async def activity_end(self) -> None:
+        await self._flush_held()
         if self._endpointer is not None or self._manual_audio is None:
             return
         audio = np.concatenate(self._manual_audio) if self._manual_audio else np.zeros(0)
@@ -117,12 +124,18 @@ class Listener:
 
     async def audio_stream_end(self) -> None:
         """The microphone closed: whatever was being said is the end of the turn."""
+        await self._flush_held()
         if self._endpointer is None:
             return
         for event in self._endpointer.flush():
             await self._on_event(event)
 
+    async def _flush_held(self) -> None:
+        for chunk, chunk_type in self._coalescer.flush():
+            await self._feed(chunk, chunk_type)
+
     async def aclose(self) -> None:
+        self._decoder.close()  # a WebM/Ogg stream's decoder thread
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):

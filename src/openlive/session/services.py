@@ -23,6 +23,7 @@ class SpeechServices:
     fast_tts: TTSEngine | None
     asr_executor: Executor
     tts_executor: Executor
+    coalesce_ms: int = 20  # tiny PCM blobs are held until this much audio (audio/coalesce.py)
 
 
 @dataclass(frozen=True)
