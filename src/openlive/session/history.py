@@ -24,7 +24,8 @@ class Conversation:
             self.entries.append({"role": role, "content": text})
 
     def append_content(self, content: Content) -> None:
-        self.append(ROLE_TO_OPENAI.get(content.role, "user"), content.text())
+        if (entry := content_entry(content)) is not None:
+            self.entries.append(entry)
 
     def append_message(self, message: dict[str, Any]) -> None:
         """A message as is: an assistant turn with ``tool_calls``, a ``tool`` result."""
@@ -54,6 +55,12 @@ class Conversation:
             else:
                 rendered.append(dict(entry))
         return rendered
+
+
+def content_entry(content: Content) -> dict[str, Any] | None:
+    """A ``Content`` turn as a history entry; None when it holds no text."""
+    text = content.text()
+    return {"role": ROLE_TO_OPENAI.get(content.role, "user"), "content": text} if text else None
 
 
 def _joinable(previous: dict[str, Any], entry: dict[str, Any]) -> bool:
