@@ -151,8 +151,8 @@ OnMessage = Callable[[types.LiveServerMessage], Awaitable[None]]
 
 
 async def receive(session: Any, on_message: OnMessage | None = None) -> Received:
-    """One model turn: ``receive()`` ends by itself after turnComplete, and (PROTOCOL.md §6.4) a
-    blocking call's toolCall and its answer come within one such turn."""
+    """One model turn: ``receive()`` ends by itself after turnComplete, and (docs/protocol.md
+    §6.4) a blocking call's toolCall and its answer come within one such turn."""
     received = Received()
     async with asyncio.timeout(120):
         async for message in session.receive():
