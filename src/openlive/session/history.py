@@ -57,6 +57,11 @@ class Conversation:
         return rendered
 
 
+def instruction_text(content: Content | None) -> str:
+    """A system instruction's text (its role, "user" or "system" by client, is ignored)."""
+    return content.text() if content is not None else ""
+
+
 def content_entry(content: Content) -> dict[str, Any] | None:
     """A ``Content`` turn as a history entry; None when it holds no text."""
     text = content.text()

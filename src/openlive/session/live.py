@@ -21,7 +21,6 @@ from ..engines.llm import LLMError
 from ..protocol.client_messages import (
     ClientContent,
     ClientMessage,
-    Content,
     ContextUpdate,
     RealtimeInput,
     Setup,
@@ -38,8 +37,9 @@ from ..protocol.server_messages import (
 )
 from .config import SessionConfig, resolve_config
 from .context_window import ContextBudget
+from .echo import LastSpoken
 from .handles import Handles
-from .history import Conversation
+from .history import Conversation, instruction_text
 from .inputs import Arrived, content_input, search_words, tool_response_inputs
 from .listener import Listener
 from .media import Media, camera_for
@@ -56,7 +56,6 @@ from .watchdog import Watchdog
 
 log = logging.getLogger("openlive.session")
 
-RECENT_SPEECH_S = 3.0  # how long after playback our own words may still come back as echo
 STALLED_REASON = "Deadline expired before operation could complete."  # Google's 1011 wording
 
 
@@ -69,10 +68,6 @@ class _Running:
     emit: Emit
     watchdog: Watchdog
     task: asyncio.Task[None] | None = None
-
-
-def _instruction_text(content: Content | None) -> str:
-    return content.text() if content is not None else ""
 
 
 class LiveSession:
@@ -94,7 +89,7 @@ class LiveSession:
         )
         self.outbox = Outbox()
         self.turn = Turn()
-        self.conversation = Conversation(_instruction_text(setup.system_instruction))
+        self.conversation = Conversation(instruction_text(setup.system_instruction))
         self.pending = PendingCalls()
         if restored is not None:
             restore_snapshot(restored, self.setup, self.conversation, self.pending)
@@ -134,7 +129,7 @@ class LiveSession:
         self._held: list[dict[str, Any]] = []
         self._reply_when_idle: TurnEvent | None = None
         self._search_query = ""  # the user's latest words, searched when the reply starts
-        self._last_spoken: tuple[str, float] = ("", 0.0)  # (text, until) of the previous reply
+        self._last_spoken = LastSpoken()  # the previous reply, for the echo guard
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -195,7 +190,7 @@ class LiveSession:
 
     def _on_context_update(self, message: ContextUpdate) -> None:
         if message.system_instruction is not None:
-            self.conversation.system_instruction = _instruction_text(message.system_instruction)
+            self.conversation.system_instruction = instruction_text(message.system_instruction)
         if message.tools is not None:
             self.setup.tools = message.tools.tools
             self.tools = ToolBox(self.setup.tools, self.setup.tool_config)
@@ -240,8 +235,7 @@ class LiveSession:
         """What we said in the last few seconds: the reply now playing, or the one just played."""
         if self._running is not None and self.config.modality == "AUDIO":
             return self._running.output.spoken_text()
-        text, until = self._last_spoken
-        return text if self.clock.now() < until + RECENT_SPEECH_S else ""
+        return self._last_spoken.recent(self.clock.now())
 
     # -- replies ------------------------------------------------------------------------------
 
@@ -316,11 +310,7 @@ class LiveSession:
         )
 
     def _on_stall(self) -> None:
-        log.error(
-            "session %s: the reply made no progress for %.0f s; ending the turn",
-            self.session_id,
-            self.services.turn_stall_s,
-        )
+        log.error("session %s: the reply made no progress; ending the turn", self.session_id)
         self._end_turn(TurnEvent.TIMED_OUT)
         self.outbox.close(CloseCode.INTERNAL_ERROR, STALLED_REASON)
 
@@ -353,7 +343,7 @@ class LiveSession:
         if self.services.observe_turn is not None:
             self.services.observe_turn(self.config.modality, event.value, reply.trace.stages_ms())
         if self.config.modality == "AUDIO":
-            self._last_spoken = (output.spoken_text(), output.playback_end() or now)
+            self._last_spoken = LastSpoken(output.spoken_text(), output.playback_end() or now)
         heard = (
             reply.uncommitted_text()
             if completed
