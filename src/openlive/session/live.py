@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from ..engines.llm import LLMError
@@ -43,31 +42,19 @@ from .history import Conversation, instruction_text
 from .inputs import Arrived, content_input, search_words, tool_response_inputs
 from .listener import Listener
 from .media import Media, camera_for
-from .outbox import Emit, Outbox, Outgoing
-from .output import ReplyOutput, reply_output
+from .outbox import Outbox
 from .reply import Reply, ReplyContext, ReplyPipeline
+from .running import RunningReply
 from .services import SessionServices
 from .snapshot import restore_snapshot, take_snapshot
 from .state import REPLY_EVENT, Input, Record, Turn, TurnEvent, TurnState
 from .tools import PendingCalls, ToolBox, cancelled_results
 from .trace import TurnTrace
 from .usage import usage_metadata
-from .watchdog import Watchdog
 
 log = logging.getLogger("openlive.session")
 
 STALLED_REASON = "Deadline expired before operation could complete."  # Google's 1011 wording
-
-
-@dataclass
-class _Running:
-    """The reply in progress and what runs it."""
-
-    reply: Reply
-    output: ReplyOutput
-    emit: Emit
-    watchdog: Watchdog
-    task: asyncio.Task[None] | None = None
 
 
 class LiveSession:
@@ -122,7 +109,7 @@ class LiveSession:
                 clock=self.clock,
             )
         self.media = Media(self.listener, self.camera)
-        self._running: _Running | None = None
+        self._running: RunningReply | None = None
         self._unwinding: asyncio.Task[None] | None = None  # the last reply cut off, cancelling
         # Input that arrives while a reply runs and must not interrupt it (session/state.py):
         # history gets it after the reply, in arrival order, then maybe a reply of its own.
@@ -142,10 +129,9 @@ class LiveSession:
         """The connection is gone: stop whatever runs, quietly, and keep the last handle alive."""
         await self.media.aclose()
         running, self._running = self._running, None
-        if running is not None and running.task is not None:
+        if running is not None:
             self.outbox.new_generation()
-            running.watchdog.stop()
-            running.task.cancel()
+            running.stop(cancel=True)
         for task in (running.task if running else None, self._unwinding):
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError):
@@ -247,23 +233,18 @@ class LiveSession:
         generation = self.outbox.generation
         reply = Reply(generation, event, self._search_query, trace or TurnTrace())
         self._search_query = ""
-        watchdog = Watchdog(
+        running = self._running = RunningReply(
+            reply,
+            self.outbox,
+            self.config,
+            self.services,
             self.clock,
-            self.services.turn_stall_s,
-            counting=lambda: self.turn.state is TurnState.GENERATING,
+            generating=lambda: self.turn.state is TurnState.GENERATING,
             on_stall=self._on_stall,
         )
+        running.start(self._run)
 
-        def emit(message: ServerMessage) -> Outgoing:
-            watchdog.progress()
-            return self.outbox.put(message, generation)
-
-        output = reply_output(self.config, self.services.speech, emit, self.clock)
-        running = self._running = _Running(reply, output, emit, watchdog)
-        running.task = asyncio.create_task(self._run(running), name=f"reply-{generation}")
-        watchdog.start()
-
-    async def _run(self, running: _Running) -> None:
+    async def _run(self, running: RunningReply) -> None:
         reply, output = running.reply, running.output
         if (previous := self._unwinding) is not None:  # let a cut-off reply free its engines
             await asyncio.wait({previous})
@@ -289,7 +270,7 @@ class LiveSession:
             await self.clock.sleep(end - self.clock.now())
         self._end_turn(TurnEvent.PLAYBACK_DONE)
 
-    def _reply_context(self, running: _Running) -> ReplyContext:
+    def _reply_context(self, running: RunningReply) -> ReplyContext:
         def transition(event: TurnEvent) -> None:
             self.turn.handle(event)
             running.watchdog.progress()  # a tool wait is over: count afresh from here
@@ -321,13 +302,10 @@ class LiveSession:
         assert running is not None
         self.turn.handle(event)
         self._running = None
-        running.watchdog.stop()
         reply, output, now = running.reply, running.output, self.clock.now()
         completed = event is TurnEvent.PLAYBACK_DONE
-        if not completed and running.task is not asyncio.current_task():
-            assert running.task is not None
-            running.task.cancel()
-            self._unwinding = running.task
+        if (cut_off := running.stop(cancel=not completed)) is not None:
+            self._unwinding = cut_off
         if event is TurnEvent.INTERRUPTED:
             self.outbox.new_generation()  # from here on, queued chunks of the reply are stale
             # Pending calls are cancelled, and history records that no result came.

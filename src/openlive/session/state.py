@@ -100,7 +100,9 @@ class Record(Enum):
 class Action:
     interrupt: bool  # cut the current reply first (interrupted, toolCallCancellation)
     record: Record
-    reply: bool  # then answer: at once, or (held) once the current reply has played out
+    reply: bool  # then answer: at once, or (held) once the current reply has played out;
+    # a held reply is dropped when the current one is cut off instead: what was held is in
+    # history by then, and the input that cut it off answers (or not) as its own row says.
 
 
 IGNORE = Action(interrupt=False, record=Record.NOTHING, reply=False)
@@ -121,7 +123,7 @@ class Handling(Enum):
 
 
 INPUT_RULES: dict[Input, tuple[Action, Action, Action]] = {
-    # input                      idle     busy, interrupts       busy, NO_INTERRUPTION
+    # kind of input: (idle, busy and interruptible, busy under NO_INTERRUPTION)
     Input.USER_TURN: (REPLY, INTERRUPT_THEN_REPLY, HOLD_THEN_REPLY),
     # New content interrupts in either mode (docs/protocol.md §4.2, §6.3): it is not speech.
     Input.CONTENT: (RECORD, INTERRUPT_THEN_RECORD, INTERRUPT_THEN_RECORD),
