@@ -47,7 +47,7 @@ from .reply import Reply, ReplyContext, ReplyPipeline
 from .running import RunningReply
 from .services import SessionServices
 from .snapshot import restore_snapshot, take_snapshot
-from .state import REPLY_EVENT, Input, Record, Turn, TurnEvent, TurnState
+from .state import HELD_REPLIES_START_AFTER, REPLY_EVENT, Input, Record, Turn, TurnEvent
 from .tools import PendingCalls, ToolBox, cancelled_results
 from .trace import TurnTrace
 from .usage import usage_metadata
@@ -239,7 +239,7 @@ class LiveSession:
             self.config,
             self.services,
             self.clock,
-            generating=lambda: self.turn.state is TurnState.GENERATING,
+            generating=lambda: self.turn.generating,
             on_stall=self._on_stall,
         )
         running.start(self._run)
@@ -345,5 +345,5 @@ class LiveSession:
         self.budget.after_turn(reply.last_usage)
         self.handles.publish()
         when_idle, self._reply_when_idle = self._reply_when_idle, None
-        if when_idle is not None and completed:
+        if when_idle is not None and event is HELD_REPLIES_START_AFTER:
             self._start_reply(when_idle)

@@ -100,9 +100,7 @@ class Record(Enum):
 class Action:
     interrupt: bool  # cut the current reply first (interrupted, toolCallCancellation)
     record: Record
-    reply: bool  # then answer: at once, or (held) once the current reply has played out;
-    # a held reply is dropped when the current one is cut off instead: what was held is in
-    # history by then, and the input that cut it off answers (or not) as its own row says.
+    reply: bool  # then answer: at once, or, when held, see HELD_REPLIES_START_AFTER
 
 
 IGNORE = Action(interrupt=False, record=Record.NOTHING, reply=False)
@@ -156,6 +154,11 @@ REPLY_EVENT: dict[Input, TurnEvent] = {
 }
 """The event that starts the reply an input asks for: a user's turn, or a tool result."""
 
+HELD_REPLIES_START_AFTER = _E.PLAYBACK_DONE
+"""A held reply starts only once the running one has played out. A reply that is cut off drops
+it: what was held is in history by then, and the input that cut it off answers (or not) as its
+own row says."""
+
 
 def decide(kind: Input, *, busy: bool, handling: Handling) -> Action:
     idle, interruptible, uninterruptible = INPUT_RULES[kind]
@@ -177,6 +180,10 @@ class Turn:
     @property
     def busy(self) -> bool:
         return self._state is not TurnState.IDLE
+
+    @property
+    def generating(self) -> bool:
+        return self._state is TurnState.GENERATING
 
     def handle(self, event: TurnEvent) -> TurnState:
         self._state = next_state(self._state, event)
