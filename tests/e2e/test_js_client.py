@@ -1,4 +1,4 @@
-"""End to end with the official @google/genai (JS) SDK over plain ws:// (PROTOCOL.md §8.2)."""
+"""End to end with the official @google/genai (JS) SDK over plain ws:// (docs/protocol.md §8.2)."""
 
 from __future__ import annotations
 

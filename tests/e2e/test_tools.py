@@ -151,8 +151,8 @@ OnMessage = Callable[[types.LiveServerMessage], Awaitable[None]]
 
 
 async def receive(session: Any, on_message: OnMessage | None = None) -> Received:
-    """One model turn: ``receive()`` ends by itself after turnComplete, and (PROTOCOL.md §6.4) a
-    blocking call's toolCall and its answer come within one such turn."""
+    """One model turn: ``receive()`` ends by itself after turnComplete, and (docs/protocol.md
+    §6.4) a blocking call's toolCall and its answer come within one such turn."""
     received = Received()
     async with asyncio.timeout(120):
         async for message in session.receive():
@@ -220,7 +220,7 @@ async def test_a_text_question_is_answered_through_a_blocking_call(server: Serve
     answer = requests_containing(server, "marker-4711")[0]
     contents = [m["content"] for m in answer["messages"]]
     assert contents[-3] == PARIS
-    assert json.loads(contents[-2]) == {"call": {"name": "get_weather", "args": call.args}}
+    assert json.loads(contents[-2]) == {"calls": [{"name": "get_weather", "args": call.args}]}
     assert "get_weather" in contents[-1] and "marker-4711" in contents[-1]
 
 

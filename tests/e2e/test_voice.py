@@ -426,7 +426,7 @@ def assert_audio_parts_are_well_formed(turn: VoiceTurn) -> None:
     assert turn.audio_parts, f"no audio in the reply: {turn.events()}"
     for _, content in turn._contents():
         if content.model_turn:
-            # Firebase web plays only the first audio part of each message (PROTOCOL.md §3.4).
+            # Firebase web plays only the first audio part of each message (docs/protocol.md §3.4).
             assert len(content.model_turn.parts) == 1, content.model_turn
     for _, blob in turn.audio_parts:
         assert blob.mime_type == OUTPUT_MIME

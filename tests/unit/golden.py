@@ -1,7 +1,7 @@
-"""Client frames as the official clients send them (PROTOCOL.md §3.2, §4.6, §4.7).
+"""Client frames as the official clients send them (docs/protocol.md §3.2, §4.6, §4.7).
 
 Frames marked *verbatim* are copied from the captures; the others are rebuilt from the prose of
-PROTOCOL.md (the JS capture is described, not printed; Flutter is known from its source only).
+docs/protocol.md (the JS capture is described, not printed; Flutter is known from its source only).
 """
 
 from __future__ import annotations

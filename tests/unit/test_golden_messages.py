@@ -1,4 +1,5 @@
-"""What the official clients send decodes into the right typed values (PROTOCOL.md §3.2, §4)."""
+"""What the official clients send decodes into the right typed values (docs/protocol.md §3.2,
+§4)."""
 
 from __future__ import annotations
 
@@ -200,7 +201,7 @@ class TestFlutterSnakeCaseWithNulls:
 
 
 class TestPythonCapturedFrames:
-    """PROTOCOL.md §4.6: one frame per google-genai call."""
+    """docs/protocol.md §4.6: one frame per google-genai call."""
 
     def test_client_content(self) -> None:
         message = decode(golden.PY_CLIENT_CONTENT)

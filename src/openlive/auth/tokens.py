@@ -1,6 +1,6 @@
 """Ephemeral tokens (``auth_tokens/...``), as ``client.auth_tokens.create`` in google-genai makes
 them: short-lived credentials for browsers and apps, limited in uses and time, optionally locking
-parts of the session setup (PROTOCOL.md §9.2).
+parts of the session setup (docs/protocol.md §9.2).
 
 Tokens live in the session store, so every server process sharing it honours them, and their use
 count is decremented atomically there. Resuming a session is not a use.

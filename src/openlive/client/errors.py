@@ -1,8 +1,8 @@
 """What can go wrong talking to a Live server, as exceptions a caller can tell apart.
 
 The protocol reports every error by closing the WebSocket with a code and a short reason
-(PROTOCOL.md §7), so the close code decides the exception class: 1007 for a bad request or a bad
-key, 1008 for an unknown model or an operation the server does not offer, 1011 for a failure
+(docs/protocol.md §7), so the close code decides the exception class: 1007 for a bad request or a
+bad key, 1008 for an unknown model or an operation the server does not offer, 1011 for a failure
 inside the server.
 """
 

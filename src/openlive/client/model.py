@@ -6,7 +6,7 @@
         async for message in session.receive_turn():
             ...
 
-The setup message is the one @google/genai (JS) sends for the same options (PROTOCOL.md §4.1,
+The setup message is the one @google/genai (JS) sends for the same options (docs/protocol.md §4.1,
 §4.7): camelCase throughout, ``model`` as ``models/{name}``, transcription configs beside
 ``generationConfig``.
 """

@@ -1,9 +1,10 @@
 """JSON on the wire: client messages built as @google/genai (JS) builds them, server messages parsed
 into typed events.
 
-Outgoing keys are lowerCamelCase at every level and base64 is the standard alphabet (PROTOCOL.md
-§3.2, §3.3), exactly what the official JS SDK sends. Incoming messages are read leniently: camelCase
-or snake_case, either base64 alphabet, unknown fields and unknown top-level keys ignored.
+Outgoing keys are lowerCamelCase at every level and base64 is the standard alphabet
+(docs/protocol.md §3.2, §3.3), exactly what the official JS SDK sends. Incoming messages are read
+leniently: camelCase or snake_case, either base64 alphabet, unknown fields and unknown top-level
+keys ignored.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def blob(media: Blob) -> Json:
 
 
 def realtime_input(**field: Any) -> Json:
-    """One ``realtimeInput`` message with exactly one field (PROTOCOL.md §4.3)."""
+    """One ``realtimeInput`` message with exactly one field (docs/protocol.md §4.3)."""
     ((name, value),) = field.items()
     return {"realtimeInput": {name: value}}
 

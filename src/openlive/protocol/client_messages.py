@@ -1,4 +1,4 @@
-"""Client → server messages (``BidiGenerateContentClientMessage``), PROTOCOL.md §4.
+"""Client → server messages (``BidiGenerateContentClientMessage``), docs/protocol.md §4.
 
 Fields whose values are the user's own JSON (function args and responses, JSON schemas) are plain
 ``dict``/``Any`` so that their keys are never renamed or validated as protocol fields.
@@ -228,7 +228,7 @@ class Setup(WireModel):
     context_window_compression: ContextWindowCompression | None = None
     proactivity: ProactivityConfig | None = None
     history_config: HistoryConfig | None = None
-    # Accepted and ignored: rare or surface-specific (PROTOCOL.md §4.1).
+    # Accepted and ignored: rare or surface-specific (docs/protocol.md §4.1).
     explicit_vad_signal: bool | None = None
     avatar_config: dict[str, Any] | None = None
     safety_settings: list[Any] = Field(default_factory=list)

@@ -1,7 +1,7 @@
 """Which endpoint a WebSocket path names, and which credentials the upgrade request carries.
 
-Routing is on the path *suffix* (PROTOCOL.md §2.4) so openlive works behind a path prefix, and a
-leading ``//`` (which @google/genai produces for a custom base URL) is harmless.
+Routing is on the path *suffix* (docs/protocol.md §2.4) so openlive works behind a path prefix,
+and a leading ``//`` (which @google/genai produces for a custom base URL) is harmless.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ _AUTH_SCHEMES = ("bearer", "token", "firebase")
 
 
 def credentials_from(query: Mapping[str, str], headers: Mapping[str, str]) -> Credentials:
-    """Credentials in every form the clients send them (PROTOCOL.md §2.1–2.3).
+    """Credentials in every form the clients send them (docs/protocol.md §2.1–2.3).
 
     ``headers`` must be case-insensitive (Starlette's are).
     """

@@ -1,4 +1,4 @@
-"""Server → client messages (``BidiGenerateContentServerMessage``), PROTOCOL.md §5.
+"""Server → client messages (``BidiGenerateContentServerMessage``), docs/protocol.md §5.
 
 Encoded camelCase only, ``None`` fields left out. Only top-level keys every client release knows are
 ever produced (an unknown one crashes google-genai's ``receive()``).

@@ -68,7 +68,7 @@ def create_app(runtime: Runtime, *, progress: ProgressHook | None = None) -> Sta
             return _google_error(400, f"Invalid auth token request: {error}", "INVALID_ARGUMENT")
 
     # HTTP routes only match HTTP requests, so the catch-all WebSocket route below still gets
-    # every upgrade, whatever its path (PROTOCOL.md §2.4).
+    # every upgrade, whatever its path (docs/protocol.md §2.4).
     return Starlette(
         routes=[
             Route("/healthz", healthz),

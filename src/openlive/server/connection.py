@@ -182,7 +182,7 @@ class Connection:
         return snapshot
 
     async def _lifetime(self) -> None:
-        """Server-initiated closes always come after goAway (PROTOCOL.md §9)."""
+        """Server-initiated closes always come after goAway (docs/protocol.md §9)."""
         settings = self.settings
         if settings.debug_goaway_after_s > 0:
             await asyncio.sleep(settings.debug_goaway_after_s)

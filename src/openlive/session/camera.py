@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +32,7 @@ import numpy as np
 from ..engines.vision import BadImage, SceneDescription, decode, probe, scene_distance
 from ..engines.vision.image import check_size
 from ..protocol.errors import ProtocolError
+from .clock import MONOTONIC, Clock
 from .services import VisionServices
 
 log = logging.getLogger("openlive.camera")
@@ -74,7 +74,7 @@ class Camera:
         *,
         resolution: int = DEFAULT_RESOLUTION,
         whole_turn: bool = False,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = MONOTONIC,
     ) -> None:
         self.vision = vision
         self.resolution = resolution
@@ -109,7 +109,7 @@ class Camera:
             self._same_scene(scene, data)
             return
         self.frames_seen += 1
-        scene = _Scene(data, seen.thumbnail, self._clock())
+        scene = _Scene(data, seen.thumbnail, self._clock.now())
         self._current = scene
         self._note_scene(scene)
 
@@ -156,7 +156,7 @@ class Camera:
 
     async def _analyse(self, data: bytes) -> SceneDescription | None:
         loop = asyncio.get_running_loop()
-        started = time.perf_counter()
+        started = self._clock.now()
         try:
             description = await loop.run_in_executor(self.vision.executor, self._describe, data)
         except BadImage as error:  # validated already, so this is rare: say so, do not fail
@@ -167,7 +167,7 @@ class Camera:
             return None
         self.analyses += 1
         log.debug(
-            "camera: %s (%.0f ms)", description.as_text(), (time.perf_counter() - started) * 1000
+            "camera: %s (%.0f ms)", description.as_text(), (self._clock.now() - started) * 1000
         )
         return description
 
@@ -187,11 +187,11 @@ class Camera:
             scene = self._current
             if scene is None or scene.analysis is not None or scene.frames < SETTLED_FRAMES:
                 return
-            wait = self._last_background + BACKGROUND_INTERVAL_S - self._clock()
+            wait = self._last_background + BACKGROUND_INTERVAL_S - self._clock.now()
             if wait > 0:
-                await asyncio.sleep(wait)
+                await self._clock.sleep(wait)
                 continue
-            self._last_background = self._clock()
+            self._last_background = self._clock.now()
             await asyncio.shield(self._analysis(scene))
 
     async def aclose(self) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ..engines.tts.voices import DEFAULT_VOICE, UnknownVoice, resolve_voice
 from ..protocol.client_messages import AutomaticActivityDetection, Setup
 from ..protocol.errors import CloseCode, ProtocolError
+from .state import Handling
 
 MODALITIES = {"TEXT", "AUDIO"}
 NOT_ENABLED = "Operation is not implemented, or supported, or enabled."
@@ -19,7 +20,7 @@ class SessionConfig:
     language: str | None  # BCP-47 from speechConfig.languageCode
     automatic_activity_detection: bool
     detection: AutomaticActivityDetection  # sensitivities, padding, silence as the client set them
-    interrupts: bool  # START_OF_ACTIVITY_INTERRUPTS (default) vs NO_INTERRUPTION
+    handling: Handling  # activityHandling: START_OF_ACTIVITY_INTERRUPTS (default) or not
     turn_coverage: str
     input_transcription: bool
     output_transcription: bool
@@ -64,7 +65,9 @@ def resolve_config(setup: Setup, *, speech_available: bool) -> SessionConfig:
         language=speech.language_code if speech else None,
         automatic_activity_detection=not (detection and detection.disabled),
         detection=detection or AutomaticActivityDetection(),
-        interrupts=(realtime.activity_handling if realtime else None) != "NO_INTERRUPTION",
+        handling=Handling.NO_INTERRUPTION
+        if realtime and realtime.activity_handling == "NO_INTERRUPTION"
+        else Handling.INTERRUPTS,
         turn_coverage=(realtime.turn_coverage if realtime else None)
         or "TURN_INCLUDES_ONLY_ACTIVITY",
         input_transcription=setup.input_audio_transcription is not None,

@@ -8,11 +8,18 @@ characters it covered.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+from ..engines.llm import Usage
+from ..protocol.client_messages import ContextWindowCompression
 from .history import Conversation
 
+log = logging.getLogger("openlive.session")
+
 CHARS_PER_TOKEN_GUESS = 3.5
+RESERVE_TOKENS = 256  # room for the reply's first sentences
+DEFAULT_TRIGGER_SHARE = 0.8  # of the context window, when the client names no trigger
 
 
 @dataclass
@@ -60,3 +67,52 @@ def slide_window(conversation: Conversation, estimator: TokenEstimator, target_t
         cut = min(cut, last_user)
     del entries[:cut]
     return cut
+
+
+class ContextBudget:
+    """One conversation against the model's context window (docs/protocol.md §9).
+
+    With ``contextWindowCompression`` the window slides once the context passes the trigger:
+    oldest turns go first, the system instruction stays. Without it, a conversation that no
+    longer fits ends cleanly, with a reason, instead of failing inside the engine."""
+
+    def __init__(
+        self,
+        conversation: Conversation,
+        compression: ContextWindowCompression | None,
+        context_tokens: int,
+    ) -> None:
+        self.conversation = conversation
+        self.compression = compression
+        self.context_tokens = context_tokens
+        self.tokens = TokenEstimator()
+
+    def after_turn(self, usage: Usage | None) -> None:
+        """Learn from the turn's real prompt count, then slide the window if it is due."""
+        if usage is not None:
+            self.tokens.calibrate(self.conversation, usage.prompt_tokens)
+        self._slide()
+
+    def exhausted(self) -> str | None:
+        """Before a reply: None when it fits (after sliding), else the reason to close with."""
+        if self.compression is not None:
+            self._slide()
+            return None
+        needed = self.tokens.estimate(self.conversation) + RESERVE_TOKENS
+        if needed <= self.context_tokens:
+            return None
+        return (
+            f"Context window exhausted ({needed} of {self.context_tokens} tokens); "
+            "enable contextWindowCompression to continue."
+        )
+
+    def _slide(self) -> None:
+        compression = self.compression
+        if compression is None:
+            return
+        trigger = compression.trigger_tokens or int(self.context_tokens * DEFAULT_TRIGGER_SHARE)
+        window = compression.sliding_window
+        target = (window.target_tokens if window else None) or trigger // 2
+        if self.tokens.estimate(self.conversation) > trigger:
+            dropped = slide_window(self.conversation, self.tokens, target)
+            log.info("context compressed, %d old entries dropped", dropped)

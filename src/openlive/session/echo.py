@@ -9,9 +9,22 @@ own voice coming back, and is dropped instead of being answered.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 _WORD = re.compile(r"[\w']+")
 ECHO_WORD_SHARE = 0.7
+RECENT_SPEECH_S = 3.0  # how long after playback our own words may still come back as echo
+
+
+@dataclass(frozen=True)
+class LastSpoken:
+    """What the previous reply said aloud, and when the client finished playing it."""
+
+    text: str = ""
+    until: float = 0.0
+
+    def recent(self, now: float) -> str:
+        return self.text if now < self.until + RECENT_SPEECH_S else ""
 
 
 def words(text: str) -> list[str]:

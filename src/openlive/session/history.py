@@ -38,7 +38,8 @@ class Conversation:
             self.entries.append({"role": role, "content": text})
 
     def append_content(self, content: Content) -> None:
-        self.append(ROLE_TO_OPENAI.get(content.role, "user"), content.text())
+        if (entry := content_entry(content)) is not None:
+            self.entries.append(entry)
 
     def append_message(self, message: dict[str, Any]) -> None:
         """A message as is: an assistant turn with ``tool_calls``, a ``tool`` result."""
@@ -69,6 +70,17 @@ class Conversation:
             else:
                 rendered.append(dict(entry))
         return rendered
+
+
+def instruction_text(content: Content | None) -> str:
+    """A system instruction's text (its role, "user" or "system" by client, is ignored)."""
+    return content.text() if content is not None else ""
+
+
+def content_entry(content: Content) -> dict[str, Any] | None:
+    """A ``Content`` turn as a history entry; None when it holds no text."""
+    text = content.text()
+    return {"role": ROLE_TO_OPENAI.get(content.role, "user"), "content": text} if text else None
 
 
 def _joinable(previous: dict[str, Any], entry: dict[str, Any]) -> bool:

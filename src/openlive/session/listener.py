@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -32,6 +31,7 @@ from ..engines.listening import (
     TurnEnded,
 )
 from ..protocol.errors import ProtocolError
+from .clock import MONOTONIC, Clock
 from .config import SessionConfig
 from .echo import is_own_echo
 from .services import SpeechServices
@@ -54,6 +54,7 @@ class Listener:
         model_is_audible: Callable[[], bool],
         recent_speech: Callable[[], str],
         echo_guard_s: float = 0.25,
+        clock: Clock = MONOTONIC,
     ) -> None:
         self.speech = speech
         self.config = config
@@ -63,6 +64,7 @@ class Listener:
         self._model_is_audible = model_is_audible
         self._recent_speech = recent_speech
         self._echo_guard_s = echo_guard_s
+        self._clock = clock
         self._overlapped_reply = False  # the utterance began while our audio was playing
         self._language = config.recognition_language
         self._turns: set[asyncio.Task[Any]] = set()  # spoken turns being finished (final ASR)
@@ -74,7 +76,7 @@ class Listener:
             else None
         )
         self._manual_audio: list[np.ndarray] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
         self._partial: asyncio.Task[None] | None = None
         self._partial_mark = 0.0
         self._emitted_words: list[str] = []
@@ -118,7 +120,7 @@ class Listener:
             return
         audio = np.concatenate(self._manual_audio) if self._manual_audio else np.zeros(0)
         self._manual_audio = None
-        now = time.monotonic()
+        now = self._clock.now()
         trace = TurnTrace(speech_end=now, turn_end=now)
         self._spawn_turn(self._finish_turn(audio.astype(np.float32), trace))
 
@@ -152,7 +154,7 @@ class Listener:
                 if self._overlapped_reply and self._echo_guard_s > 0:
                     # Echo guard: our own voice may be leaking back through the microphone,
                     # so speech must go on a little longer before it interrupts.
-                    self._pending_barge_in = time.monotonic()
+                    self._pending_barge_in = self._clock.now()
                 else:
                     await self._on_speech_started()
             case EndOfTurnCandidate(candidate_id=candidate, audio=audio):
@@ -164,7 +166,7 @@ class Listener:
                     stale.cancel()
             case TurnEnded(audio=audio, candidate_id=candidate, speech_end_t=speech_end_t):
                 self._pending_barge_in = None
-                now = time.monotonic()
+                now = self._clock.now()
                 lag = self._endpointer.time - speech_end_t if self._endpointer else 0.0
                 trace = TurnTrace(speech_end=now - lag, turn_end=now)
                 speculative = self._speculative.pop(candidate, None) if candidate else None
@@ -215,7 +217,7 @@ class Listener:
             return
         # Only silence followed the candidate, so its speculative transcript is the final one.
         text = await speculative if speculative is not None else await self._recognise(audio)
-        trace.transcript_ready = time.monotonic()
+        trace.transcript_ready = self._clock.now()
         if self._overlapped_reply and is_own_echo(text, self._recent_speech()):
             log.info("dropped a turn that was our own reply coming back: %r", text[:80])
             self._reset_transcript()
@@ -286,10 +288,10 @@ class Listener:
         return task
 
     def _track(self, task: asyncio.Future[Any]) -> None:
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
         task.add_done_callback(self._done)
 
     def _done(self, task: asyncio.Future[Any]) -> None:
-        self._tasks.discard(task)  # type: ignore[arg-type]
+        self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("listener task failed", exc_info=task.exception())

@@ -7,7 +7,8 @@ can never reach the socket, and marks what it did send, so the session knows wha
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from ..protocol.errors import CloseCode, truncate_reason
 from ..protocol.server_messages import ServerMessage
@@ -20,6 +21,10 @@ class Outgoing:
     sent: bool = False
 
 
+Emit = Callable[[ServerMessage], Outgoing]
+"""Queue one message of a reply, tagged with the reply's generation: a reply's way to the wire."""
+
+
 @dataclass(frozen=True)
 class Close:
     code: CloseCode
@@ -29,10 +34,22 @@ class Close:
         object.__setattr__(self, "reason", truncate_reason(self.reason))
 
 
-@dataclass
 class Outbox:
-    current_generation: int = 0
-    _queue: asyncio.Queue[Outgoing | Close] = field(default_factory=asyncio.Queue)
+    """The queue to the writer. ``put`` is the session's one way to the wire."""
+
+    def __init__(self) -> None:
+        self._generation = 0
+        self._queue: asyncio.Queue[Outgoing | Close] = asyncio.Queue()
+
+    @property
+    def generation(self) -> int:
+        """The generation whose output is live; items of any other are stale."""
+        return self._generation
+
+    def new_generation(self) -> int:
+        """Make everything queued for the current generation stale (a reply was cut off)."""
+        self._generation += 1
+        return self._generation
 
     def put(self, message: ServerMessage, generation: int | None = None) -> Outgoing:
         item = Outgoing(message, generation)
@@ -43,7 +60,7 @@ class Outbox:
         self._queue.put_nowait(Close(code, reason))
 
     def is_stale(self, item: Outgoing) -> bool:
-        return item.generation is not None and item.generation != self.current_generation
+        return item.generation is not None and item.generation != self._generation
 
     async def get(self) -> Outgoing | Close:
         """The next item to send, skipping stale ones."""

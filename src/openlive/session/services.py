@@ -11,7 +11,9 @@ from ..engines.llm import LLMEngine
 from ..engines.llm.tool_calling import ConstrainedToolCalling, ToolCalling
 from ..engines.search import SearchProvider
 from ..engines.tts.base import TTSEngine
+from .clock import MONOTONIC, Clock
 from .resumption import Resumption
+from .watchdog import DEFAULT_STALL_S
 
 
 @dataclass(frozen=True)
@@ -53,3 +55,7 @@ class SessionServices:
     """(modality, outcome, stage timings in ms) at the end of every model turn: metrics."""
     context_tokens: int = 8192
     """The model's context window per session (what the engine gives one conversation)."""
+    clock: Clock = MONOTONIC
+    """Every time-based rule of a session reads this clock (unit tests pass a fake one)."""
+    turn_stall_s: float = DEFAULT_STALL_S
+    """The watchdog's bound: a generating reply that makes no progress this long is ended."""

@@ -10,18 +10,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..audio.clock import PlaybackClock
-from ..audio.pcm import OUTPUT_RATE
+from ..audio.pcm import OUTPUT_MIME, OUTPUT_RATE
 from ..engines.tts.base import TTSEngine
 from ..engines.tts.text import ClauseSplitter, speakable
 from ..protocol.b64 import encode_standard
+from ..protocol.server_messages import (
+    InlineData,
+    ModelTurn,
+    ServerContent,
+    ServerMessage,
+    ServerPart,
+    Transcription,
+)
+from .clock import Clock
+from .outbox import Emit
+from .pieces import ModelText, Piece
 
 log = logging.getLogger("openlive.speech")
 
@@ -32,84 +42,111 @@ FIRST_CLAUSE_WORDS = 4  # Kokoro: ~0.2 s fixed + ~0.07 s a word on one core; spe
 @dataclass
 class SpokenClause:
     text: str
+    source: type[Piece]  # ModelText or Filler: history keeps only the model's own words
+    step: int  # the reply's request that wrote it (ModelText.step; a filler's, the one it waits in)
     samples: int = 0
 
 
-@dataclass
 class SpeechOutput:
-    """Everything needed to speak one reply. ``send_audio``/``send_transcript`` queue messages."""
+    """Speaking one reply: the ``ReplyOutput`` of audio sessions (session/output.py)."""
 
-    tts: TTSEngine
-    fast_tts: TTSEngine | None
-    voice: str
-    language: str | None
-    executor: Executor
-    send_audio: Callable[[bytes, str], None]
-    """(pcm16 bytes, base64) → queue one modelTurn audio message and mark it on the clock."""
-    send_transcript: Callable[[str], None]
-    clock: PlaybackClock = field(default_factory=lambda: PlaybackClock(OUTPUT_RATE))
-    clauses: list[SpokenClause] = field(default_factory=list)
-    fell_back: bool = False
-    first_audio_at: float | None = None
+    def __init__(
+        self,
+        *,
+        tts: TTSEngine,
+        fast_tts: TTSEngine | None,
+        voice: str,
+        language: str | None,
+        executor: Executor,
+        emit: Emit,
+        clock: Clock,
+        transcribe: bool = False,
+    ) -> None:
+        self.tts = tts
+        self.fast_tts = fast_tts
+        self.voice = voice
+        self.language = language
+        self.executor = executor
+        self._emit = emit
+        self._clock = clock
+        self._transcribe = transcribe  # outputAudioTranscription: the words as they are spoken
+        self.playback = PlaybackClock(OUTPUT_RATE)
+        self.clauses: list[SpokenClause] = []
+        self.fell_back = False
+        self.first_audio_at: float | None = None
 
-    async def speak(self, fragments: AsyncIterator[str]) -> str:
-        """Speak the text as it streams in; return the whole text that was spoken."""
-        queue: asyncio.Queue[str | None] = asyncio.Queue()
+    async def deliver(self, pieces: AsyncIterator[Piece]) -> None:
+        """Speak the pieces as they stream in. A clause never mixes the model's words with a
+        filler, nor the words of two requests: each clause knows where its words came from."""
+        queue: asyncio.Queue[tuple[str, type[Piece], int] | None] = asyncio.Queue()
 
         async def split() -> None:
             splitter = ClauseSplitter(first_clause_words=FIRST_CLAUSE_WORDS)
+            source: tuple[type[Piece], int] = (ModelText, 0)
             try:
-                async for fragment in fragments:
-                    for clause in splitter.feed(fragment):
-                        queue.put_nowait(clause)
+                async for piece in pieces:
+                    step = piece.step if isinstance(piece, ModelText) else source[1]
+                    if (type(piece), step) != source:
+                        for clause in splitter.flush():
+                            queue.put_nowait((clause, *source))
+                        source = (type(piece), step)
+                    for clause in splitter.feed(piece.text):
+                        queue.put_nowait((clause, *source))
                 for clause in splitter.flush():
-                    queue.put_nowait(clause)
+                    queue.put_nowait((clause, *source))
             finally:
                 queue.put_nowait(None)
 
         async def synthesize() -> None:
-            while (clause := await queue.get()) is not None:
+            while (item := await queue.get()) is not None:
+                clause, kind, step = item
                 text = speakable(clause)
                 if text:
-                    await self._speak_clause(text)
+                    await self._speak_clause(SpokenClause(text, kind, step))
 
         async with asyncio.TaskGroup() as group:
             group.create_task(split())
             group.create_task(synthesize())
-        return " ".join(clause.text for clause in self.clauses)
 
-    async def _speak_clause(self, text: str) -> None:
+    async def _speak_clause(self, clause: SpokenClause) -> None:
         loop = asyncio.get_running_loop()
+        text = clause.text
         engine = self.fast_tts if (self.fell_back and self.fast_tts) else self.tts
-        started = time.perf_counter()
+        started = self._clock.now()
         try:
             audio = await loop.run_in_executor(
                 self.executor,
                 lambda: engine.synthesize(text, voice=self.voice, language=self.language),
             )
         except Exception:
-            if engine is self.fast_tts or self.fast_tts is None:
+            fast_tts = self.fast_tts
+            if engine is fast_tts or fast_tts is None:
                 raise
             log.exception("quality TTS failed; switching this reply to the fast voice")
             self.fell_back = True
             audio = await loop.run_in_executor(
                 self.executor,
-                lambda: self.fast_tts.synthesize(text, voice=self.voice, language=self.language),
+                lambda: fast_tts.synthesize(text, voice=self.voice, language=self.language),
             )
-        elapsed = time.perf_counter() - started
-        self._maybe_fall_back(elapsed, len(audio))
-        clause = SpokenClause(text)
+        self._maybe_fall_back(self._clock.now() - started, len(audio))
         self.clauses.append(clause)
-        self.send_transcript(text + " ")
+        if self._transcribe:
+            transcript = Transcription(text=text + " ")
+            self._emit(ServerMessage(server_content=ServerContent(output_transcription=transcript)))
         pcm = np.asarray(audio, dtype="<i2").tobytes()
         step = CHUNK_SAMPLES * 2
         for offset in range(0, len(pcm), step):
             piece = pcm[offset : offset + step]
+            now = self._clock.now()
             if self.first_audio_at is None:
-                self.first_audio_at = time.perf_counter()
-            self.clock.on_sent(time.monotonic(), len(piece) // 2, tag=len(self.clauses) - 1)
+                self.first_audio_at = now
+            self.playback.on_sent(now, len(piece) // 2, tag=len(self.clauses) - 1)
             clause.samples += len(piece) // 2
-            self.send_audio(piece, encode_standard(piece))
+            data = InlineData(mime_type=OUTPUT_MIME, data=encode_standard(piece))
+            part = ServerPart(inline_data=data)
+            self._emit(
+                ServerMessage(server_content=ServerContent(model_turn=ModelTurn(parts=[part])))
+            )
 
     def _maybe_fall_back(self, synthesis_s: float, samples: int) -> None:
         if self.fell_back or self.fast_tts is None or self.fast_tts is self.tts:
@@ -126,18 +163,26 @@ class SpeechOutput:
             )
             self.fell_back = True
 
-    def heard_text(self, now: float) -> str:
-        """The part of the reply the user heard by ``now``: whole clauses, then a share of words."""
-        fractions = self.clock.played_fraction_by_tag(now)
+    def heard_model_text(self, now: float, *, since_step: int) -> str:
+        """Whole clauses played by ``now``, then the played share of the next one's words; of
+        those, the model's own from request ``since_step`` on."""
+        fractions = self.playback.played_fraction_by_tag(now)
         heard: list[str] = []
         for index, clause in enumerate(self.clauses):
             fraction = fractions.get(index, 0.0)
-            if fraction >= 0.999:
-                heard.append(clause.text)
-                continue
             words = clause.text.split()
-            count = int(len(words) * fraction)
-            if count:
+            count = len(words) if fraction >= 0.999 else int(len(words) * fraction)
+            if count and clause.source is ModelText and clause.step >= since_step:
                 heard.append(" ".join(words[:count]))
-            break
+            if count < len(words):
+                break
         return " ".join(heard)
+
+    def playback_end(self) -> float | None:
+        return self.playback.end_time()
+
+    def is_audible(self, now: float) -> bool:
+        return self.playback.is_playing(now)
+
+    def spoken_text(self) -> str:
+        return " ".join(clause.text for clause in self.clauses)

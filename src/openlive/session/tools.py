@@ -22,7 +22,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..engines.llm.tool_calling import CallRecord, FunctionSpec, ToolChoice
+from ..engines.llm.tool_calling import CallRecord, FunctionSpec, ToolCalling, ToolChoice
 from ..protocol.client_messages import FunctionDeclaration, Tool, ToolConfig
 from ..protocol.errors import ProtocolError
 
@@ -162,6 +162,21 @@ class PendingCall:
     response: dict[str, Any] | None = None
     resumed: bool = False  # pending when the session was resumed: no reply is waiting for it
     answered: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+CANCELLED_RESULT = {"error": "cancelled: the user interrupted before the result arrived"}
+
+
+def cancelled_results(
+    cancelled: list[PendingCall], tool_calling: ToolCalling
+) -> list[dict[str, Any]]:
+    """History entries for blocking calls cut off by a barge-in: every call in history gets an
+    answer, and this one says that none came."""
+    return [
+        tool_calling.result_message(call.record, CANCELLED_RESULT)
+        for call in cancelled
+        if call.blocking
+    ]
 
 
 def new_call_id() -> str:

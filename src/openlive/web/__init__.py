@@ -1,7 +1,7 @@
 """The browser demo page: plain HTML, CSS and ES modules, no build step.
 
 The server serves ``index.html`` at ``/`` and the other files at ``/static/<name>``. The page
-speaks the Live protocol itself (PROTOCOL.md), exactly like any other client of the server.
+speaks the Live protocol itself (docs/protocol.md), exactly like any other client of the server.
 """
 
 from __future__ import annotations

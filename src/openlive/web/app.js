@@ -276,7 +276,7 @@ class Session {
   setMuted(muted) {
     if (!this.mic) return;
     this.mic.setMuted(muted);
-    // Tells the server's VAD the stream paused, so it flushes what it buffered (PROTOCOL.md §4.3).
+    // Tells the server's VAD the stream paused, so it flushes what it buffered (docs/protocol.md §4.3).
     if (muted) this.live.send({ realtimeInput: { audioStreamEnd: true } });
     ui.level.value = 0;
   }

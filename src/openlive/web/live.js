@@ -1,4 +1,4 @@
-// The Live protocol over a browser WebSocket (PROTOCOL.md §3, §6.1): JSON in text frames out,
+// The Live protocol over a browser WebSocket (docs/protocol.md §3, §6.1): JSON in text frames out,
 // JSON in text or binary frames in, and a promise that settles on setupComplete or close.
 
 const LIVE_PATH = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent";

@@ -35,7 +35,7 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, Literal, Protocol
@@ -101,7 +101,7 @@ class ToolCalling(Protocol):
         request: ChatRequest,
         functions: Sequence[FunctionSpec],
         choice: ToolChoice,
-    ) -> AsyncIterator[StepEvent]:
+    ) -> AsyncGenerator[StepEvent, None]:
         """Generate one step: stream the reply text, or end with the calls the model made."""
         ...
 
@@ -154,7 +154,7 @@ class NativeToolCalling:
         request: ChatRequest,
         functions: Sequence[FunctionSpec],
         choice: ToolChoice,
-    ) -> AsyncIterator[StepEvent]:
+    ) -> AsyncGenerator[StepEvent, None]:
         if functions:
             tools = [
                 {
@@ -259,7 +259,7 @@ class ConstrainedToolCalling:
         request: ChatRequest,
         functions: Sequence[FunctionSpec],
         choice: ToolChoice,
-    ) -> AsyncIterator[StepEvent]:
+    ) -> AsyncGenerator[StepEvent, None]:
         if not functions:
             async for event in _plain(llm, request):
                 yield event
@@ -317,7 +317,7 @@ class ConstrainedToolCalling:
         return _text_result(call, response)
 
 
-async def _plain(llm: LLMEngine, request: ChatRequest) -> AsyncIterator[StepEvent]:
+async def _plain(llm: LLMEngine, request: ChatRequest) -> AsyncGenerator[StepEvent, None]:
     stream = llm.stream(request)
     async with contextlib.aclosing(stream):
         async for delta in stream:

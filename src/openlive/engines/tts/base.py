@@ -1,7 +1,7 @@
 """The text-to-speech engine interface: a clause of text in, 24 kHz int16 mono PCM out.
 
 Synthesis is synchronous and CPU-bound on purpose: the caller runs it in a worker thread (see
-DESIGN.md, heavy compute never runs on the event loop) and decides how to split a reply into
+docs/design.md, heavy compute never runs on the event loop) and decides how to split a reply into
 clauses (``text.ClauseSplitter``) so that the first one is heard early."""
 
 from __future__ import annotations
