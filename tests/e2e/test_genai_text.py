@@ -146,3 +146,29 @@ async def test_sessions_run_side_by_side(tls_server: ServerProcess) -> None:
             return (await receive_turn(session)).events()[-1]
 
     assert await asyncio.gather(one("a"), one("b"), one("c")) == ["turnComplete"] * 3
+
+
+async def test_seeded_history_is_not_answered_and_the_next_question_is_answered_with_it(
+    tls_server: ServerProcess,
+) -> None:
+    client = client_for(tls_server)
+    history = types.HistoryConfig(initial_history_in_client_content=True)
+    config = text_config(history_config=history, system_instruction="Be terse.")
+    seed = [
+        user_text("Seeded: my cat is called Tibbles."),
+        types.Content(role="model", parts=[types.Part(text="A fine name.")]),
+    ]
+    async with client.aio.live.connect(model=MODEL, config=config) as session:
+        await session.send_client_content(turns=seed, turn_complete=True)
+        await session.send_realtime_input(text="What is my cat called?")
+        turn = await receive_turn(session)
+
+    assert turn.events()[-2:] == ["generationComplete", "turnComplete"]
+    # One model call, for the question: the seeded history itself was never answered.
+    [request] = requests_containing(tls_server, "Tibbles")
+    assert request["messages"] == [
+        {"role": "system", "content": "Be terse."},
+        {"role": "user", "content": "Seeded: my cat is called Tibbles."},
+        {"role": "assistant", "content": "A fine name."},
+        {"role": "user", "content": "What is my cat called?"},
+    ]

@@ -154,6 +154,36 @@ async def test_with_interruptions_the_overlapping_turn_cuts_the_reply_instead():
         ]
 
 
+# -- seeded history ---------------------------------------------------------------------------
+
+
+async def test_seeded_history_is_kept_unanswered_and_the_next_input_is_answered_with_it():
+    setup = {**TEXT_SETUP, "historyConfig": {"initialHistoryInClientContent": True}}
+    async with Bench(setup, ScriptedLLM(["Blue."], ["Sure."])) as bench:
+        model_turn = {"role": "model", "parts": [{"text": "Noted."}]}
+        await bench.send(content_turn("My favourite colour is blue."))
+        seed = content_turn("Remember that.", turn_complete=True)
+        seed["clientContent"]["turns"].append(model_turn)
+        await bench.send(seed)
+        assert bench.kinds() == []  # the assistant does not speak unprompted
+        assert bench.session.turn.state is TurnState.IDLE
+        await bench.say("What is my favourite colour?")
+        assert bench.kinds() == ["text", "generationComplete", "turnComplete"]
+        assert bench.llm.requests[0].messages[1:] == [
+            {"role": "user", "content": "My favourite colour is blue.\nRemember that."},
+            {"role": "assistant", "content": "Noted."},
+            {"role": "user", "content": "What is my favourite colour?"},
+        ]
+        await bench.send(content_turn("And now?", turn_complete=True))  # seeding is over
+        assert bench.count("turnComplete") == 2
+
+
+async def test_without_history_config_a_complete_client_content_is_answered():
+    async with Bench(TEXT_SETUP, ScriptedLLM(["Hi."])) as bench:
+        await bench.send(content_turn("Hello", turn_complete=True))
+        assert bench.kinds() == ["text", "generationComplete", "turnComplete"]
+
+
 # -- function calls -------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..engines.llm.tool_calling import ToolCalling
-from ..protocol.client_messages import ClientContent, ToolResponse
+from ..protocol.client_messages import ClientContent, Setup, ToolResponse
 from ..protocol.errors import ProtocolError
 from .history import content_entry
 from .state import Input
@@ -35,9 +35,28 @@ class Arrived:
     entries: list[dict[str, Any]] = field(default_factory=list)
 
 
-def content_input(message: ClientContent) -> Arrived | None:
+class Seeding:
+    """``historyConfig.initialHistoryInClientContent``: the first ``clientContent`` messages,
+    up to and including the one with ``turnComplete``, are the conversation so far, not a
+    question (docs/protocol.md §4.1). Resumed sessions have their history already."""
+
+    def __init__(self, setup: Setup, *, resumed: bool) -> None:
+        config = setup.history_config
+        self.active = bool(config and config.initial_history_in_client_content) and not resumed
+
+    def see(self, message: ClientContent) -> bool:
+        """Whether ``message`` is seeded history; the one with ``turnComplete`` is the last."""
+        seeded = self.active
+        if message.turn_complete:
+            self.active = False
+        return seeded
+
+
+def content_input(message: ClientContent, *, seeded: bool = False) -> Arrived | None:
     """``clientContent``: turns for history; with ``turnComplete``, a request for an answer."""
     entries = [entry for content in message.turns if (entry := content_entry(content))]
+    if seeded:
+        return Arrived(Input.SEEDED_HISTORY, entries)
     if message.turn_complete:
         return Arrived(Input.CONTENT_TURN_COMPLETE, entries)
     return Arrived(Input.CONTENT, entries) if message.turns else None

@@ -39,7 +39,7 @@ from .context_window import ContextBudget
 from .echo import LastSpoken
 from .handles import Handles
 from .history import Conversation, instruction_text
-from .inputs import Arrived, content_input, search_words, tool_response_inputs
+from .inputs import Arrived, Seeding, content_input, search_words, tool_response_inputs
 from .listener import Listener
 from .media import Media, camera_for
 from .outbox import Outbox
@@ -78,6 +78,7 @@ class LiveSession:
         self.turn = Turn()
         self.conversation = Conversation(instruction_text(setup.system_instruction))
         self.pending = PendingCalls()
+        self.seeding = Seeding(setup, resumed=restored is not None)
         if restored is not None:
             restore_snapshot(restored, self.setup, self.conversation, self.pending)
         self.budget = ContextBudget(
@@ -158,9 +159,10 @@ class LiveSession:
                 self._on_context_update(message)
 
     def _on_client_content(self, message: ClientContent) -> None:
-        if (words := search_words(message)) is not None:
+        seeded = self.seeding.see(message)
+        if not seeded and (words := search_words(message)) is not None:
             self._search_query = words
-        if (arrived := content_input(message)) is not None:
+        if (arrived := content_input(message, seeded=seeded)) is not None:
             self._apply(arrived)
 
     async def _on_realtime_input(self, message: RealtimeInput) -> None:

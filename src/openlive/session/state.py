@@ -80,6 +80,9 @@ class Input(Enum):
     USER_TURN = "user_turn"  # realtimeInput.text, or a spoken turn recognised
     CONTENT = "content"  # clientContent turns without turnComplete: history, no answer yet
     CONTENT_TURN_COMPLETE = "content_turn_complete"  # clientContent with turnComplete
+    # clientContent while the client seeds history (historyConfig.initialHistoryInClientContent),
+    # up to and including the one with turnComplete: history only; the next input is answered.
+    SEEDED_HISTORY = "seeded_history"
     SPEECH_STARTED = "speech_started"  # the VAD (or activityStart) says the user speaks
     RESULT_INTERRUPT = "result_interrupt"  # a NON_BLOCKING result, scheduling INTERRUPT
     RESULT_WHEN_IDLE = "result_when_idle"  # ... WHEN_IDLE (the default)
@@ -126,6 +129,8 @@ INPUT_RULES: dict[Input, tuple[Action, Action, Action]] = {
     # New content interrupts in either mode (docs/protocol.md §4.2, §6.3): it is not speech.
     Input.CONTENT: (RECORD, INTERRUPT_THEN_RECORD, INTERRUPT_THEN_RECORD),
     Input.CONTENT_TURN_COMPLETE: (REPLY, INTERRUPT_THEN_REPLY, INTERRUPT_THEN_REPLY),
+    # Seeded history is the conversation before this session: never a request for an answer.
+    Input.SEEDED_HISTORY: (RECORD, RECORD, RECORD),
     # Barge-in: interrupt at once, before any transcript; the spoken turn follows as USER_TURN.
     Input.SPEECH_STARTED: (IGNORE, INTERRUPT, IGNORE),
     # NON_BLOCKING results by ``scheduling`` (docs/protocol.md §6.5): they never land in the
@@ -145,6 +150,7 @@ REPLY_EVENT: dict[Input, TurnEvent] = {
     Input.USER_TURN: _E.USER_TURN_COMPLETE,
     Input.CONTENT: _E.USER_TURN_COMPLETE,
     Input.CONTENT_TURN_COMPLETE: _E.USER_TURN_COMPLETE,
+    Input.SEEDED_HISTORY: _E.USER_TURN_COMPLETE,  # never used: the row never replies
     Input.SPEECH_STARTED: _E.USER_TURN_COMPLETE,
     Input.RESULT_INTERRUPT: _E.TOOL_RESULT_READY,
     Input.RESULT_WHEN_IDLE: _E.TOOL_RESULT_READY,
