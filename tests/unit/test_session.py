@@ -189,11 +189,12 @@ async def test_without_history_config_a_complete_client_content_is_answered():
 
 async def test_no_turn_complete_between_a_blocking_call_and_its_answer_however_long_it_takes():
     llm = ScriptedLLM([Call("lookup", {"q": "answer"})], ["It is 42."])
-    async with Bench(with_tools(TEXT_SETUP, LOOKUP), llm, turn_stall_s=30) as bench:
+    setup = with_tools(TEXT_SETUP, LOOKUP)
+    async with Bench(setup, llm, turn_stall_s=30, tool_response_timeout_s=0) as bench:
         await bench.say("what is it?")
         assert bench.kinds() == ["toolCall"]
         assert bench.session.turn.state is TurnState.WAITING_FOR_TOOL
-        await bench.clock.advance(600)  # the client takes ten minutes: a wait, not a stall
+        await bench.clock.advance(600)  # ten minutes, no timeout set: a wait, not a stall
         assert bench.kinds() == ["toolCall"]
         assert bench.closed is None
         await bench.send(answer(bench, {"value": 42}))
@@ -204,6 +205,31 @@ async def test_no_turn_complete_between_a_blocking_call_and_its_answer_however_l
             ("tool", '{"value": 42}'),
             ("assistant", "It is 42."),
         ]
+
+
+async def test_an_unanswered_call_times_out_into_an_error_result_and_the_turn_goes_on():
+    llm = ScriptedLLM([Call("lookup")], ["I could not look it up."])
+    async with Bench(with_tools(TEXT_SETUP, LOOKUP), llm, tool_response_timeout_s=60) as bench:
+        await bench.say("what is it?")
+        late = answer(bench, {"value": 42})
+        await bench.clock.advance(59.9)
+        assert bench.kinds() == ["toolCall"]
+        await bench.clock.advance(0.2)
+        assert bench.kinds() == [
+            *("toolCall", "toolCallCancellation", "text"),
+            *("generationComplete", "turnComplete"),
+        ]
+        call_id = late["toolResponse"]["functionResponses"][0]["id"]
+        cancellation = next(m for m in bench.received if "toolCallCancellation" in m)
+        assert cancellation["toolCallCancellation"]["ids"] == [call_id]
+        assert bench.history()[1:3] == [
+            ("call", "lookup"),
+            ("tool", '{"error": "timed out: the function returned no result in time"}'),
+        ]
+        assert "timed out" in str(bench.llm.requests[1].messages[-1])  # the model was told
+        await bench.send(late)  # it crossed the cancellation: dropped, the session lives on
+        assert bench.closed is None
+        assert bench.count("turnComplete") == 1
 
 
 async def test_a_slow_call_gets_a_spoken_filler_that_history_never_keeps():
