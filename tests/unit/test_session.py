@@ -7,6 +7,7 @@ the order the writer sent it (session_fakes.Bench).
 from __future__ import annotations
 
 import asyncio
+import base64
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from .session_fakes import (
     Call,
     Fail,
     Hang,
+    ScriptedASR,
     ScriptedLLM,
     Wait,
     WordTTS,
@@ -182,6 +184,81 @@ async def test_without_history_config_a_complete_client_content_is_answered():
     async with Bench(TEXT_SETUP, ScriptedLLM(["Hi."])) as bench:
         await bench.send(content_turn("Hello", turn_complete=True))
         assert bench.kinds() == ["text", "generationComplete", "turnComplete"]
+
+
+# -- clientContent parts ----------------------------------------------------------------------
+
+PCM_HALF_SECOND = {
+    "mimeType": "audio/pcm;rate=16000",
+    "data": base64.b64encode(bytes(16000)).decode(),
+}
+PNG = {"mimeType": "image/png", "data": base64.b64encode(b"a picture").decode()}
+
+
+def content_parts(*parts: dict, role: str = "user", turn_complete: bool = True) -> dict:
+    turns = [{"role": role, "parts": list(parts)}]
+    return {"clientContent": {"turns": turns, "turnComplete": turn_complete}}
+
+
+async def test_function_call_and_response_parts_go_into_history_as_the_session_writes_them():
+    async with Bench(with_tools(TEXT_SETUP, LOOKUP), ScriptedLLM(["It was 42."])) as bench:
+        call = {"functionCall": {"id": "c1", "name": "lookup", "args": {"q": "x"}}}
+        await bench.send(content_parts(call, role="model", turn_complete=False))
+        result = {"functionResponse": {"name": "lookup", "response": {"value": 42}}}
+        await bench.send(content_parts(result, {"text": "What was it?"}))
+        assert bench.history() == [
+            ("call", "lookup"),
+            ("tool", '{"value": 42}'),
+            ("user", "What was it?"),
+            ("assistant", "It was 42."),
+        ]
+        entries = bench.session.conversation.entries
+        assert entries[0]["tool_calls"][0]["id"] == entries[1]["tool_call_id"] == "c1"
+
+
+async def test_an_audio_part_is_recognised_as_the_users_words():
+    speech = speech_services(asr=ScriptedASR("what time is it"))
+    async with Bench(AUDIO_SETUP, ScriptedLLM(["Noon."]), speech=speech) as bench:
+        await bench.send(content_parts({"text": "Listen:"}, {"inlineData": PCM_HALF_SECOND}))
+        assert bench.history()[0] == ("user", "Listen: what time is it")
+        assert bench.llm.requests[0].messages[-1]["content"] == "Listen: what time is it"
+
+
+async def test_an_image_part_goes_to_the_camera():
+    frames: list[bytes] = []
+
+    class Camera:
+        has_new_frames = False
+
+        async def add_frame(self, data: bytes) -> None:
+            frames.append(data)
+
+        async def aclose(self) -> None:
+            pass
+
+    async with Bench(TEXT_SETUP, ScriptedLLM(["A picture."])) as bench:
+        bench.session.media.camera = Camera()  # type: ignore[assignment]
+        await bench.send(content_parts({"text": "What is this?"}, {"inlineData": PNG}))
+        assert frames == [b"a picture"]
+        assert bench.history()[0] == ("user", "What is this?")
+
+
+async def test_parts_a_text_server_cannot_use_are_logged_once_each_and_the_text_answered(
+    caplog: pytest.LogCaptureFixture,
+):
+    async with Bench(TEXT_SETUP, ScriptedLLM(["One."], ["Two."])) as bench:
+        for _ in range(2):
+            parts = [{"text": "Look and listen."}, {"inlineData": PNG}]
+            parts += [{"inlineData": PCM_HALF_SECOND}, {"fileData": {"fileUri": "gs://b/f"}}]
+            await bench.send(content_parts(*parts))
+        assert bench.count("turnComplete") == 2
+        assert bench.closed is None
+        assert bench.history()[0] == ("user", "Look and listen.")
+    unused = [r.getMessage() for r in caplog.records if "cannot be used" in r.getMessage()]
+    assert len(unused) == 3, unused
+    assert any("image parts (no vision" in m for m in unused)
+    assert any("audio parts (no speech" in m for m in unused)
+    assert any("fileData parts" in m for m in unused)
 
 
 # -- function calls -------------------------------------------------------------------------
