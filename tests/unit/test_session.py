@@ -203,12 +203,14 @@ def content_parts(*parts: dict, role: str = "user", turn_complete: bool = True) 
 async def test_function_call_and_response_parts_go_into_history_as_the_session_writes_them():
     async with Bench(with_tools(TEXT_SETUP, LOOKUP), ScriptedLLM(["It was 42."])) as bench:
         call = {"functionCall": {"id": "c1", "name": "lookup", "args": {"q": "x"}}}
+        orphan = {"functionResponse": {"name": "remind", "response": {"ok": True}}}
         await bench.send(content_parts(call, role="model", turn_complete=False))
         result = {"functionResponse": {"name": "lookup", "response": {"value": 42}}}
-        await bench.send(content_parts(result, {"text": "What was it?"}))
+        await bench.send(content_parts(result, orphan, {"text": "What was it?"}))
         assert bench.history() == [
             ("call", "lookup"),
             ("tool", '{"value": 42}'),
+            ("user", 'Result of remind: {"ok": true}'),  # no call to follow: a late result
             ("user", "What was it?"),
             ("assistant", "It was 42."),
         ]

@@ -91,14 +91,17 @@ def function_entries(
     """A ``functionCall`` or ``functionResponse`` part of ``clientContent`` (earlier calls the
     client replays) in the form the session writes its own calls and results, so the model
     reads them as it reads those. ``call_ids`` maps a function name to its latest call's id,
-    for a response that names the function but not the call."""
+    for a response that names the function but not the call; a response to no call in the
+    content is written as a late result (a ``tool`` message must follow its call)."""
     if (call := part.function_call) is not None:
         call_id = call.id or new_call_id()
         call_ids[call.name] = call_id
         return tool_calling.call_messages("", [CallRecord(call_id, call.name, call.args)])
     if (response := part.function_response) is not None:
-        call_id = response.id or call_ids.get(response.name) or new_call_id()
-        record = CallRecord(call_id, response.name, {})
+        known = response.id if response.id in call_ids.values() else call_ids.get(response.name)
+        record = CallRecord(known or response.id or "", response.name, {})
+        if known is None:  # no call of ours to follow: a result that stands on its own
+            return [tool_calling.late_result_message(record, response.response)]
         return [tool_calling.result_message(record, response.response)]
     return []
 
