@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     tool_filler_delay_s: float = 1.5
     """Audio sessions: when a blocking function call takes longer than this, say the filler."""
     tool_filler_text: str = "One moment, let me check that."
+    tool_response_timeout_s: float = 60.0
+    """A blocking function call the client has not answered in this long is answered for it
+    with an error result; the client gets ``toolCallCancellation`` and the reply goes on. Some
+    clients (Firebase Web's helper) can leave a call unanswered, which would hang the turn.
+    0 waits for ever."""
     search_url: str = ""
     """Base URL of a SearxNG-compatible search (``GET {url}/search?q=...&format=json``) for the
     ``googleSearch`` tool. Empty: ``googleSearch`` is accepted but gives no grounding."""

@@ -146,3 +146,59 @@ async def test_sessions_run_side_by_side(tls_server: ServerProcess) -> None:
             return (await receive_turn(session)).events()[-1]
 
     assert await asyncio.gather(one("a"), one("b"), one("c")) == ["turnComplete"] * 3
+
+
+async def test_seeded_history_is_not_answered_and_the_next_question_is_answered_with_it(
+    tls_server: ServerProcess,
+) -> None:
+    client = client_for(tls_server)
+    history = types.HistoryConfig(initial_history_in_client_content=True)
+    config = text_config(history_config=history, system_instruction="Be terse.")
+    seed = [
+        user_text("Seeded: my cat is called Tibbles."),
+        types.Content(role="model", parts=[types.Part(text="A fine name.")]),
+    ]
+    async with client.aio.live.connect(model=MODEL, config=config) as session:
+        await session.send_client_content(turns=seed, turn_complete=True)
+        await session.send_realtime_input(text="What is my cat called?")
+        turn = await receive_turn(session)
+
+    assert turn.events()[-2:] == ["generationComplete", "turnComplete"]
+    # One model call, for the question: the seeded history itself was never answered.
+    [request] = requests_containing(tls_server, "Tibbles")
+    assert request["messages"] == [
+        {"role": "system", "content": "Be terse."},
+        {"role": "user", "content": "Seeded: my cat is called Tibbles."},
+        {"role": "assistant", "content": "A fine name."},
+        {"role": "user", "content": "What is my cat called?"},
+    ]
+
+
+async def test_client_content_function_parts_reach_history_and_unusable_parts_are_logged(
+    tls_server: ServerProcess,
+) -> None:
+    client = client_for(tls_server)
+    call = types.FunctionCall(id="replayed-1", name="get_time", args={"city": "Oslo"})
+    result = types.FunctionResponse(id="replayed-1", name="get_time", response={"time": "09:15"})
+    picture = types.Blob(data=b"\x89PNG not really", mime_type="image/png")
+    turns = [
+        user_text("Parts check: what time is it in Oslo?"),
+        types.Content(role="model", parts=[types.Part(function_call=call)]),
+        types.Content(role="user", parts=[types.Part(function_response=result)]),
+        types.Content(
+            role="user", parts=[types.Part(text="Parts check 2?"), types.Part(inline_data=picture)]
+        ),
+    ]
+    async with client.aio.live.connect(model=MODEL, config=text_config()) as session:
+        await session.send_client_content(turns=turns)
+        turn = await receive_turn(session)
+
+    assert turn.events()[-1] == "turnComplete"
+    [request] = requests_containing(tls_server, "Parts check 2?")
+    messages = request["messages"][1:]
+    assert messages[0] == {"role": "user", "content": "Parts check: what time is it in Oslo?"}
+    # The call and its result, in the form the server writes its own (the text form here).
+    assert "get_time" in messages[1]["content"] and "Oslo" in messages[1]["content"]
+    assert "09:15" in str(messages[2]["content"])
+    assert messages[-1]["content"].endswith("Parts check 2?")
+    assert "clientContent image parts (no vision models loaded) cannot be used" in tls_server.log()

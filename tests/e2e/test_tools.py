@@ -527,6 +527,42 @@ async def test_native_tool_calls_from_an_openai_compatible_server(server_factory
 SEARCH_QUESTION = "Who won the 2026 chess olympiad?"
 
 
+async def test_a_call_left_unanswered_times_out_and_the_turn_goes_on(server_factory) -> None:
+    # Like Firebase Web's helper: one response per toolCall, so the second call gets none.
+    with scripted_openai_server(native_script) as llm:
+        env = {"OPENLIVE_TOOL_RESPONSE_TIMEOUT_S": "2"}
+        server = server_factory("--llm", f"openai:{llm.url}", env=env)
+        client = client_for(server)
+        async with client.aio.live.connect(model=MODEL, config=tool_config()) as session:
+
+            async def answer_the_first_only(message: types.LiveServerMessage) -> None:
+                if message.tool_call:
+                    first = message.tool_call.function_calls[0]
+                    report = weather_report(first, "marker-first")
+                    await session.send_tool_response(function_responses=[report])
+
+            await session.send_client_content(turns=user_text(PARIS_AND_BERLIN))
+            started = time.monotonic()
+            turn = await receive(session, answer_the_first_only)
+
+    [tool_call] = turn.tool_calls()
+    paris, berlin = tool_call.function_calls
+    assert turn.events() == [
+        *("toolCall", "toolCallCancellation", "text"),
+        *("generationComplete", "turnComplete"),
+    ]
+    [cancellation] = [
+        m.tool_call_cancellation for _, m in turn.messages if m.tool_call_cancellation
+    ]
+    assert cancellation.ids == [berlin.id]
+    cancelled_at = next(at for at, m in turn.messages if m.tool_call_cancellation)
+    assert 1.5 < cancelled_at - started < 10
+    _, second = llm.requests
+    results = {m["tool_call_id"]: m["content"] for m in second["messages"] if m["role"] == "tool"}
+    assert "marker-first" in results[paris.id]
+    assert "timed out" in results[berlin.id]
+
+
 async def test_google_search_grounds_the_answer(server_factory) -> None:
     with searxng_server() as search:
         server = server_factory(env={"OPENLIVE_SEARCH_URL": search.url})

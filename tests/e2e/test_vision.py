@@ -214,3 +214,21 @@ async def test_a_frame_over_the_byte_limit_closes_1007(server_factory) -> None:
                 pass
     assert raised.value.code == 1007
     assert raised.value.details.startswith("Image too large: ")
+
+
+async def test_a_picture_sent_with_send_client_content_is_seen(
+    vision_server: ServerProcess,
+) -> None:
+    question = "Picture check: what is in this picture?"
+    picture = types.Part(inline_data=video(frames.jpeg(frames.sign())))
+    turns = types.Content(role="user", parts=[types.Part(text=question), picture])
+    async with client_for(vision_server).aio.live.connect(
+        model=MODEL, config=text_config()
+    ) as session:
+        await session.send_client_content(turns=turns)
+        await receive_turn(session)
+
+    note, said = user_message(vision_server, question).split("\n")
+    assert note.startswith("[camera] ")
+    assert 'text visible: "STOP"' in note
+    assert said == question

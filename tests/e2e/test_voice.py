@@ -818,3 +818,25 @@ async def test_text_modality_answers_speech_with_text(
     assert not turn.audio_parts
     assert not turn.output_text, "no output transcription without output audio"
     assert_completed(turn, content="text")
+
+
+async def test_a_recording_sent_with_send_client_content_is_recognised_and_answered(
+    voice_server: ServerProcess, speech: SpeechMaker
+) -> None:
+    recording = types.Blob(data=pcm16(speech.say(AUSTRALIA)), mime_type="audio/pcm;rate=16000")
+    turns = types.Content(
+        role="user", parts=[types.Part(text="Recording check:"), types.Part(inline_data=recording)]
+    )
+    client = client_for(voice_server)
+    async with client.aio.live.connect(model=MODEL, config=voice_config(20)) as session:
+        await session.send_client_content(turns=turns)
+        turn = await receive_voice_turn(session)
+
+    assert_completed(turn)
+    [request] = [
+        r for r in voice_server.llm_requests() if "Recording check:" in r["messages"][-1]["content"]
+    ]
+    said = request["messages"][-1]["content"]
+    assert said.startswith("Recording check: ")
+    heard = said.removeprefix("Recording check: ")
+    assert wer(AUSTRALIA, heard) <= 0.25, heard

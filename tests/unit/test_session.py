@@ -7,6 +7,7 @@ the order the writer sent it (session_fakes.Bench).
 from __future__ import annotations
 
 import asyncio
+import base64
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from .session_fakes import (
     Call,
     Fail,
     Hang,
+    ScriptedASR,
     ScriptedLLM,
     Wait,
     WordTTS,
@@ -154,16 +156,124 @@ async def test_with_interruptions_the_overlapping_turn_cuts_the_reply_instead():
         ]
 
 
+# -- seeded history ---------------------------------------------------------------------------
+
+
+async def test_seeded_history_is_kept_unanswered_and_the_next_input_is_answered_with_it():
+    setup = {**TEXT_SETUP, "historyConfig": {"initialHistoryInClientContent": True}}
+    async with Bench(setup, ScriptedLLM(["Blue."], ["Sure."])) as bench:
+        model_turn = {"role": "model", "parts": [{"text": "Noted."}]}
+        await bench.send(content_turn("My favourite colour is blue."))
+        seed = content_turn("Remember that.", turn_complete=True)
+        seed["clientContent"]["turns"].append(model_turn)
+        await bench.send(seed)
+        assert bench.kinds() == []  # the assistant does not speak unprompted
+        assert bench.session.turn.state is TurnState.IDLE
+        await bench.say("What is my favourite colour?")
+        assert bench.kinds() == ["text", "generationComplete", "turnComplete"]
+        assert bench.llm.requests[0].messages[1:] == [
+            {"role": "user", "content": "My favourite colour is blue.\nRemember that."},
+            {"role": "assistant", "content": "Noted."},
+            {"role": "user", "content": "What is my favourite colour?"},
+        ]
+        await bench.send(content_turn("And now?", turn_complete=True))  # seeding is over
+        assert bench.count("turnComplete") == 2
+
+
+async def test_without_history_config_a_complete_client_content_is_answered():
+    async with Bench(TEXT_SETUP, ScriptedLLM(["Hi."])) as bench:
+        await bench.send(content_turn("Hello", turn_complete=True))
+        assert bench.kinds() == ["text", "generationComplete", "turnComplete"]
+
+
+# -- clientContent parts ----------------------------------------------------------------------
+
+PCM_HALF_SECOND = {
+    "mimeType": "audio/pcm;rate=16000",
+    "data": base64.b64encode(bytes(16000)).decode(),
+}
+PNG = {"mimeType": "image/png", "data": base64.b64encode(b"a picture").decode()}
+
+
+def content_parts(*parts: dict, role: str = "user", turn_complete: bool = True) -> dict:
+    turns = [{"role": role, "parts": list(parts)}]
+    return {"clientContent": {"turns": turns, "turnComplete": turn_complete}}
+
+
+async def test_function_call_and_response_parts_go_into_history_as_the_session_writes_them():
+    async with Bench(with_tools(TEXT_SETUP, LOOKUP), ScriptedLLM(["It was 42."])) as bench:
+        call = {"functionCall": {"id": "c1", "name": "lookup", "args": {"q": "x"}}}
+        orphan = {"functionResponse": {"name": "remind", "response": {"ok": True}}}
+        await bench.send(content_parts(call, role="model", turn_complete=False))
+        result = {"functionResponse": {"name": "lookup", "response": {"value": 42}}}
+        await bench.send(content_parts(result, orphan, {"text": "What was it?"}))
+        assert bench.history() == [
+            ("call", "lookup"),
+            ("tool", '{"value": 42}'),
+            ("user", 'Result of remind: {"ok": true}'),  # no call to follow: a late result
+            ("user", "What was it?"),
+            ("assistant", "It was 42."),
+        ]
+        entries = bench.session.conversation.entries
+        assert entries[0]["tool_calls"][0]["id"] == entries[1]["tool_call_id"] == "c1"
+
+
+async def test_an_audio_part_is_recognised_as_the_users_words():
+    speech = speech_services(asr=ScriptedASR("what time is it"))
+    async with Bench(AUDIO_SETUP, ScriptedLLM(["Noon."]), speech=speech) as bench:
+        await bench.send(content_parts({"text": "Listen:"}, {"inlineData": PCM_HALF_SECOND}))
+        assert bench.history()[0] == ("user", "Listen: what time is it")
+        assert bench.llm.requests[0].messages[-1]["content"] == "Listen: what time is it"
+
+
+async def test_an_image_part_goes_to_the_camera():
+    frames: list[bytes] = []
+
+    class Camera:
+        has_new_frames = False
+
+        async def add_frame(self, data: bytes) -> None:
+            frames.append(data)
+
+        async def aclose(self) -> None:
+            pass
+
+    async with Bench(TEXT_SETUP, ScriptedLLM(["A picture."])) as bench:
+        bench.session.media.camera = Camera()  # type: ignore[assignment]
+        await bench.send(content_parts({"text": "What is this?"}, {"inlineData": PNG}))
+        assert frames == [b"a picture"]
+        assert bench.history()[0] == ("user", "What is this?")
+
+
+async def test_parts_a_text_server_cannot_use_are_logged_once_each_and_the_text_answered(
+    caplog: pytest.LogCaptureFixture,
+):
+    async with Bench(TEXT_SETUP, ScriptedLLM(["One."], ["Two."])) as bench:
+        for _ in range(2):
+            parts = [{"text": "Look and listen."}, {"inlineData": PNG}]
+            parts += [{"inlineData": PCM_HALF_SECOND}, {"fileData": {"fileUri": "gs://b/f"}}]
+            await bench.send(content_parts(*parts))
+        assert bench.count("turnComplete") == 2
+        assert bench.closed is None
+        assert bench.history()[0] == ("user", "Look and listen.")
+    unused = [r.getMessage() for r in caplog.records if "cannot be used" in r.getMessage()]
+    assert len(unused) == 3, unused
+    assert any("image parts (no vision" in m for m in unused)
+    assert any("audio parts (no speech" in m for m in unused)
+    assert any("fileData parts" in m for m in unused)
+
+
 # -- function calls -------------------------------------------------------------------------
 
 
 async def test_no_turn_complete_between_a_blocking_call_and_its_answer_however_long_it_takes():
     llm = ScriptedLLM([Call("lookup", {"q": "answer"})], ["It is 42."])
-    async with Bench(with_tools(TEXT_SETUP, LOOKUP), llm, turn_stall_s=30) as bench:
+    setup = with_tools(TEXT_SETUP, LOOKUP)
+    async with Bench(setup, llm, turn_stall_s=30, tool_response_timeout_s=0) as bench:
         await bench.say("what is it?")
         assert bench.kinds() == ["toolCall"]
         assert bench.session.turn.state is TurnState.WAITING_FOR_TOOL
-        await bench.clock.advance(600)  # the client takes ten minutes: a wait, not a stall
+        await bench.clock.advance(600)  # ten minutes, no timeout set: a wait, not a stall
         assert bench.kinds() == ["toolCall"]
         assert bench.closed is None
         await bench.send(answer(bench, {"value": 42}))
@@ -174,6 +284,31 @@ async def test_no_turn_complete_between_a_blocking_call_and_its_answer_however_l
             ("tool", '{"value": 42}'),
             ("assistant", "It is 42."),
         ]
+
+
+async def test_an_unanswered_call_times_out_into_an_error_result_and_the_turn_goes_on():
+    llm = ScriptedLLM([Call("lookup")], ["I could not look it up."])
+    async with Bench(with_tools(TEXT_SETUP, LOOKUP), llm, tool_response_timeout_s=60) as bench:
+        await bench.say("what is it?")
+        late = answer(bench, {"value": 42})
+        await bench.clock.advance(59.9)
+        assert bench.kinds() == ["toolCall"]
+        await bench.clock.advance(0.2)
+        assert bench.kinds() == [
+            *("toolCall", "toolCallCancellation", "text"),
+            *("generationComplete", "turnComplete"),
+        ]
+        call_id = late["toolResponse"]["functionResponses"][0]["id"]
+        cancellation = next(m for m in bench.received if "toolCallCancellation" in m)
+        assert cancellation["toolCallCancellation"]["ids"] == [call_id]
+        assert bench.history()[1:3] == [
+            ("call", "lookup"),
+            ("tool", '{"error": "timed out: the function returned no result in time"}'),
+        ]
+        assert "timed out" in str(bench.llm.requests[1].messages[-1])  # the model was told
+        await bench.send(late)  # it crossed the cancellation: dropped, the session lives on
+        assert bench.closed is None
+        assert bench.count("turnComplete") == 1
 
 
 async def test_a_slow_call_gets_a_spoken_filler_that_history_never_keeps():

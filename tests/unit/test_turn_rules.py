@@ -13,6 +13,7 @@ from openlive.session.state import (
     TRANSITIONS,
     TURN_ENDS,
     TURN_STARTS,
+    Action,
     Handling,
     Input,
     InvalidTransition,
@@ -101,6 +102,8 @@ def test_every_input_row_has_a_verdict_that_keeps_the_rules(
         assert action.interrupt  # a reply starts only once the running one is gone
     if busy and kind in (Input.CONTENT, Input.CONTENT_TURN_COMPLETE):
         assert action.interrupt  # new content interrupts, in either mode
+    if kind is Input.SEEDED_HISTORY:  # the conversation so far: kept, never answered
+        assert action == Action(interrupt=False, record=Record.NOW, reply=False)
 
 
 def test_the_input_table_has_one_row_per_kind_of_input():

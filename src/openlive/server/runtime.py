@@ -66,6 +66,7 @@ class Runtime:
             tool_calling=self.tool_calling,
             tool_filler_delay_s=self.settings.tool_filler_delay_s,
             tool_filler_text=self.settings.tool_filler_text,
+            tool_response_timeout_s=self.settings.tool_response_timeout_s,
             search=self.search,
             search_results=self.settings.search_results,
         )

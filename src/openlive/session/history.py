@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..protocol.client_messages import Content
+from ..engines.llm.tool_calling import CallRecord, ToolCalling
+from ..protocol.client_messages import Content, Part
+from .tools import new_call_id
 
 ROLE_TO_OPENAI = {"user": "user", "model": "assistant", "assistant": "assistant", None: "user"}
 
@@ -81,6 +83,27 @@ def content_entry(content: Content) -> dict[str, Any] | None:
     """A ``Content`` turn as a history entry; None when it holds no text."""
     text = content.text()
     return {"role": ROLE_TO_OPENAI.get(content.role, "user"), "content": text} if text else None
+
+
+def function_entries(
+    part: Part, tool_calling: ToolCalling, call_ids: dict[str, str]
+) -> list[dict[str, Any]]:
+    """A ``functionCall`` or ``functionResponse`` part of ``clientContent`` (earlier calls the
+    client replays) in the form the session writes its own calls and results, so the model
+    reads them as it reads those. ``call_ids`` maps a function name to its latest call's id,
+    for a response that names the function but not the call; a response to no call in the
+    content is written as a late result (a ``tool`` message must follow its call)."""
+    if (call := part.function_call) is not None:
+        call_id = call.id or new_call_id()
+        call_ids[call.name] = call_id
+        return tool_calling.call_messages("", [CallRecord(call_id, call.name, call.args)])
+    if (response := part.function_response) is not None:
+        known = response.id if response.id in call_ids.values() else call_ids.get(response.name)
+        record = CallRecord(known or response.id or "", response.name, {})
+        if known is None:  # no call of ours to follow: a result that stands on its own
+            return [tool_calling.late_result_message(record, response.response)]
+        return [tool_calling.result_message(record, response.response)]
+    return []
 
 
 def _joinable(previous: dict[str, Any], entry: dict[str, Any]) -> bool:

@@ -197,6 +197,18 @@ class Listener:
 
     # -- recognition --------------------------------------------------------------------------
 
+    async def recognise_clip(self, data: bytes, mime_type: str) -> str:
+        """A whole recording (a ``clientContent`` audio part): the words in it, recognised as a
+        manual turn's audio is. It has its own decoder: it is no piece of the live stream."""
+        decoder = AudioDecoder()
+        try:
+            samples = await asyncio.to_thread(decoder.decode, data, mime_type or "audio/pcm")
+        except AudioFormatError as error:
+            raise ProtocolError(str(error)) from None
+        finally:
+            decoder.close()
+        return await self._recognise(samples) if len(samples) >= INPUT_RATE // 10 else ""
+
     async def _recognise(self, audio: np.ndarray) -> str:
         loop = asyncio.get_running_loop()
         language = self._language

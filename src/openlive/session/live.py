@@ -39,7 +39,7 @@ from .context_window import ContextBudget
 from .echo import LastSpoken
 from .handles import Handles
 from .history import Conversation, instruction_text
-from .inputs import Arrived, content_input, search_words, tool_response_inputs
+from .inputs import Arrived, ContentReader, Seeding, search_words, tool_response_inputs
 from .listener import Listener
 from .media import Media, camera_for
 from .outbox import Outbox
@@ -108,7 +108,9 @@ class LiveSession:
                 echo_guard_s=services.echo_guard_s,
                 clock=self.clock,
             )
-        self.media = Media(self.listener, self.camera)
+        self.media = Media(self.listener, self.camera, self.session_id)
+        seeding = Seeding(setup, resumed=restored is not None)
+        self.content = ContentReader(self.media, services.tool_calling, seeding)
         self._running: RunningReply | None = None
         self._unwinding: asyncio.Task[None] | None = None  # the last reply cut off, cancelling
         # Input that arrives while a reply runs and must not interrupt it (session/state.py):
@@ -149,7 +151,7 @@ class LiveSession:
             case Setup():
                 raise ProtocolError("Invalid request: setup must be sent only once, first.")
             case ClientContent():
-                self._on_client_content(message)
+                await self._on_client_content(message)
             case RealtimeInput():
                 await self._on_realtime_input(message)
             case ToolResponse():
@@ -157,11 +159,12 @@ class LiveSession:
             case ContextUpdate():
                 self._on_context_update(message)
 
-    def _on_client_content(self, message: ClientContent) -> None:
-        if (words := search_words(message)) is not None:
+    async def _on_client_content(self, message: ClientContent) -> None:
+        if (arrived := await self.content.read(message)) is None:
+            return
+        if arrived.kind is not Input.SEEDED_HISTORY and (words := search_words(message)):
             self._search_query = words
-        if (arrived := content_input(message)) is not None:
-            self._apply(arrived)
+        self._apply(arrived)
 
     async def _on_realtime_input(self, message: RealtimeInput) -> None:
         await self.media.take(message)

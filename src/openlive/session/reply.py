@@ -29,7 +29,13 @@ from ..engines.llm import ChatRequest, Usage
 from ..engines.llm.tool_calling import CallRecord, ModelCall, ToolChoice
 from ..engines.search import SearchError
 from ..protocol.client_messages import GenerationConfig
-from ..protocol.server_messages import FunctionCallOut, ServerContent, ServerMessage, ToolCall
+from ..protocol.server_messages import (
+    FunctionCallOut,
+    ServerContent,
+    ServerMessage,
+    ToolCall,
+    ToolCallCancellation,
+)
 from .camera import Camera, attach_note
 from .clock import Clock, done_within
 from .grounding import grounding_metadata, search_context
@@ -170,17 +176,24 @@ class ReplyPipeline:
             return
         context.calls_waiting()
         context.transition(TurnEvent.TOOL_CALLED)
+        services, clock = context.services, context.clock
+        deadline = clock.now() + services.tool_response_timeout_s
         answered = asyncio.ensure_future(asyncio.gather(*(c.answered.wait() for c in waiting)))
+        timed_out = False
         try:
-            filler = context.services.tool_filler_text
-            if context.audio and filler:
-                delay = context.services.tool_filler_delay_s
-                if not await done_within(context.clock, answered, delay):
-                    yield Filler(filler + "\n")  # no dead air while the client works
-            await answered
+            filler = services.tool_filler_text
+            delay = services.tool_filler_delay_s
+            if context.audio and filler and not await done_within(clock, answered, delay):
+                yield Filler(filler + "\n")  # no dead air while the client works
+            if services.tool_response_timeout_s <= 0:
+                await answered
+            elif not await done_within(clock, answered, deadline - clock.now()):
+                timed_out = True
+                self._time_out(waiting)  # every call now has a result
+                await answered
         finally:
             answered.cancel()
-        context.transition(TurnEvent.TOOL_RESPONDED)
+        context.transition(TurnEvent.TOOL_TIMED_OUT if timed_out else TurnEvent.TOOL_RESPONDED)
         reply.step += 1
         for call in waiting:
             assert call.response is not None
@@ -188,6 +201,13 @@ class ReplyPipeline:
                 tool_calling.result_message(call.record, call.response)
             )
         reply.answered.update(call.key() for call in calls)
+
+    def _time_out(self, waiting: list[PendingCall]) -> None:
+        """The client left calls unanswered: cancel them; their error results go to history."""
+        timed_out = self.context.pending.time_out(waiting)
+        ids = [call.record.id for call in timed_out]
+        log.warning("session %s: no response to %s in time", self.context.session_id, ids)
+        self.context.emit(ServerMessage(tool_call_cancellation=ToolCallCancellation(ids=ids)))
 
     async def _look(self) -> None:
         """Put what the camera saw during this turn just before the user's message."""

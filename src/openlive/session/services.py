@@ -48,6 +48,8 @@ class SessionServices:
     tool_calling: ToolCalling = field(default_factory=ConstrainedToolCalling)
     tool_filler_delay_s: float = 1.5
     tool_filler_text: str = "One moment, let me check that."
+    tool_response_timeout_s: float = 60.0
+    """A blocking call unanswered this long gets an error result (session/tools.py); 0: never."""
     search: SearchProvider | None = None
     search_results: int = 3
     resumption: Resumption | None = None

@@ -12,8 +12,9 @@ Rules:
   about the model's reply, because that is what interruption and ``turnComplete`` are about.
 - A blocking function call pauses the reply, it does not end it: WAITING_FOR_TOOL sits inside
   the turn, so no ``turnComplete`` comes between the ``toolCall`` and the answer (docs/protocol.md
-  §6.5). A non-blocking call does not wait: its turn ends normally, and its result is an input of
-  its own later, handled by its ``scheduling``.
+  §6.5). A call left unanswered past ``tool_response_timeout_s`` resumes the reply too, with an
+  error result. A non-blocking call does not wait: its turn ends normally, and its result is an
+  input of its own later, handled by its ``scheduling``.
 - A turn can end in every state that is not IDLE, however it ends: interrupted, failed, or cut
   by the watchdog (session/watchdog.py). A missing pair would leave a session stuck mid-turn.
 """
@@ -36,6 +37,7 @@ class TurnEvent(Enum):
     TOOL_RESULT_READY = "tool_result_ready"  # a tool result asks for a reply of its own
     TOOL_CALLED = "tool_called"  # blocking toolCall sent; the reply waits for its response
     TOOL_RESPONDED = "tool_responded"  # every blocking call of the step has its response
+    TOOL_TIMED_OUT = "tool_timed_out"  # the client left a call unanswered: error results, go on
     GENERATION_DONE = "generation_done"  # generationComplete sent; audio may still be playing
     PLAYBACK_DONE = "playback_done"  # the client has played everything: turnComplete sent
     INTERRUPTED = "interrupted"  # barge-in or new content: interrupted + turnComplete sent
@@ -53,6 +55,8 @@ TRANSITIONS: dict[tuple[TurnState, TurnEvent], TurnState] = {
     (_S.IDLE, _E.TOOL_RESULT_READY): _S.GENERATING,
     (_S.GENERATING, _E.TOOL_CALLED): _S.WAITING_FOR_TOOL,
     (_S.WAITING_FOR_TOOL, _E.TOOL_RESPONDED): _S.GENERATING,
+    # An unanswered call does not end the turn: the model answers with its error result.
+    (_S.WAITING_FOR_TOOL, _E.TOOL_TIMED_OUT): _S.GENERATING,
     # A text reply is over when generated; an audio reply when played (turnComplete waits for it).
     (_S.GENERATING, _E.GENERATION_DONE): _S.PLAYING_OUT,
     (_S.PLAYING_OUT, _E.PLAYBACK_DONE): _S.IDLE,
@@ -80,6 +84,9 @@ class Input(Enum):
     USER_TURN = "user_turn"  # realtimeInput.text, or a spoken turn recognised
     CONTENT = "content"  # clientContent turns without turnComplete: history, no answer yet
     CONTENT_TURN_COMPLETE = "content_turn_complete"  # clientContent with turnComplete
+    # clientContent while the client seeds history (historyConfig.initialHistoryInClientContent),
+    # up to and including the one with turnComplete: history only; the next input is answered.
+    SEEDED_HISTORY = "seeded_history"
     SPEECH_STARTED = "speech_started"  # the VAD (or activityStart) says the user speaks
     RESULT_INTERRUPT = "result_interrupt"  # a NON_BLOCKING result, scheduling INTERRUPT
     RESULT_WHEN_IDLE = "result_when_idle"  # ... WHEN_IDLE (the default)
@@ -126,6 +133,8 @@ INPUT_RULES: dict[Input, tuple[Action, Action, Action]] = {
     # New content interrupts in either mode (docs/protocol.md §4.2, §6.3): it is not speech.
     Input.CONTENT: (RECORD, INTERRUPT_THEN_RECORD, INTERRUPT_THEN_RECORD),
     Input.CONTENT_TURN_COMPLETE: (REPLY, INTERRUPT_THEN_REPLY, INTERRUPT_THEN_REPLY),
+    # Seeded history is the conversation before this session: never a request for an answer.
+    Input.SEEDED_HISTORY: (RECORD, RECORD, RECORD),
     # Barge-in: interrupt at once, before any transcript; the spoken turn follows as USER_TURN.
     Input.SPEECH_STARTED: (IGNORE, INTERRUPT, IGNORE),
     # NON_BLOCKING results by ``scheduling`` (docs/protocol.md §6.5): they never land in the
@@ -145,6 +154,7 @@ REPLY_EVENT: dict[Input, TurnEvent] = {
     Input.USER_TURN: _E.USER_TURN_COMPLETE,
     Input.CONTENT: _E.USER_TURN_COMPLETE,
     Input.CONTENT_TURN_COMPLETE: _E.USER_TURN_COMPLETE,
+    Input.SEEDED_HISTORY: _E.USER_TURN_COMPLETE,  # never used: the row never replies
     Input.SPEECH_STARTED: _E.USER_TURN_COMPLETE,
     Input.RESULT_INTERRUPT: _E.TOOL_RESULT_READY,
     Input.RESULT_WHEN_IDLE: _E.TOOL_RESULT_READY,

@@ -11,6 +11,9 @@ now, and the calls the client has yet to answer.
   after the call and the response's ``scheduling`` decides what happens when it arrives.
 - Call ids are ``call_<hex>``, unique per process. Ids cancelled by a barge-in are remembered, so
   a response that crossed the cancellation on the wire is dropped instead of closing the session.
+- A blocking call the client leaves unanswered for ``tool_response_timeout_s`` is cancelled the
+  same way (``toolCallCancellation``) and answered in history with an error result, so the reply
+  goes on: Firebase Web's helper sends one response per ``toolCall`` and can leave a call out.
 """
 
 from __future__ import annotations
@@ -165,6 +168,7 @@ class PendingCall:
 
 
 CANCELLED_RESULT = {"error": "cancelled: the user interrupted before the result arrived"}
+TIMED_OUT_RESULT = {"error": "timed out: the function returned no result in time"}
 
 
 def cancelled_results(
@@ -210,6 +214,16 @@ class PendingCalls:
 
     def remove(self, call: PendingCall) -> None:
         self._calls.pop(call.record.id, None)
+
+    def time_out(self, waiting: list[PendingCall]) -> list[PendingCall]:
+        """The calls of ``waiting`` still unanswered: cancelled, each given TIMED_OUT_RESULT."""
+        unanswered = [call for call in waiting if not call.answered.is_set()]
+        for call in unanswered:
+            self.remove(call)
+            self._cancelled.append(call.record.id)
+            call.response = TIMED_OUT_RESULT
+            call.answered.set()
+        return unanswered
 
     def cancel_generation(self, generation: int) -> list[PendingCall]:
         """Drop the calls made by reply ``generation``; their ids go to toolCallCancellation."""
