@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     """CPU threads for the embedded LLM; 0 = automatic: half the cores when the voice pipeline
     runs (ASR and TTS need the rest: on 2 cores this cut voice-to-voice p95 from 5.0 s to 1.5 s),
     else all of them (up to 8)."""
+    llm_prefill_threads: int = 0
+    """CPU threads for reading the prompt (prefill) on the embedded LLM; 0 = automatic: all the
+    cores (up to 8). Prefill runs before this reply's speech starts, so it does not fight the
+    TTS for the cores the way decoding does, and it is most of a larger model's first token."""
     llm_context: int = 8192
     llm_parallel: int = 4
     """Sessions that can generate at once on the embedded runtime (each gets llm_context tokens)."""
@@ -182,6 +186,11 @@ class Settings(BaseSettings):
             return self.llm_threads
         cores = os.cpu_count() or 2
         return max(1, cores // 2) if self.speech else min(8, cores)
+
+    def embedded_llm_prefill_threads(self) -> int:
+        if self.llm_prefill_threads > 0:
+            return self.llm_prefill_threads
+        return min(8, os.cpu_count() or 2)
 
     def all_api_keys(self) -> list[str]:
         """Keys from settings, plus one a line from ``api_keys_file`` (``#`` starts a comment)."""

@@ -29,13 +29,25 @@ _END = object()
 
 
 class EmbeddedLLM:
-    def __init__(self, source: GGUFSource, *, threads: int, context: int, parallel: int) -> None:
+    def __init__(
+        self,
+        source: GGUFSource,
+        *,
+        threads: int,
+        context: int,
+        parallel: int,
+        prefill_threads: int | None = None,
+    ) -> None:
         self.source = source
-        self.description = f"{source.label} on the embedded llama.cpp runtime"
+        self._threads = threads
+        self._prefill_threads = prefill_threads or threads
+        self.description = (
+            f"{source.label} on the embedded llama.cpp runtime "
+            f"({threads} decode / {self._prefill_threads} prefill threads)"
+        )
         if source.fallback:
             self.description += " (FALLBACK: the default model is missing or damaged)"
         self.is_placeholder = source.is_placeholder
-        self._threads = threads
         self._context = context
         self._parallel = parallel
         self._server: Any = None
@@ -54,7 +66,7 @@ class EmbeddedLLM:
         params.n_parallel = self._parallel
         params.n_ctx = self._context * self._parallel  # llama.cpp splits n_ctx across the slots
         params.cpuparams.n_threads = self._threads
-        params.cpuparams_batch.n_threads = self._threads
+        params.cpuparams_batch.n_threads = self._prefill_threads
         params.cache_prompt = True
         params.warmup = True
         params.verbosity = -1

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...assets.llm import DEFAULT_LLM, PACKAGED_LLMS, SMOLLM2, PackagedLLM, verified_llm_file
+from ...assets.llm import DEFAULT_LLM, PACKAGED_LLMS, QWEN_0_5B, SMOLLM2, verified_llm_file
 from ...assets.steps import AssetError
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ PLACEHOLDER_ADVICE = (
     "OpenAI-compatible server such as Ollama: --llm openai:http://127.0.0.1:11434/v1"
 )
 # Tried in this order when the default model cannot be used.
-FALLBACK_ORDER = ("qwen2.5-coder-0.5b", SMOLLM2.name)
+FALLBACK_ORDER = (QWEN_0_5B.name, SMOLLM2.name)
 
 
 class ModelNotFound(Exception):
@@ -120,6 +120,3 @@ def resolve_gguf(spec: str, models_dir: Path) -> GGUFSource:
         names = ", ".join(PACKAGED_LLMS)
         raise ModelNotFound(f"no GGUF file at {path} (packaged models by name: {names})")
     return GGUFSource(path.resolve(), f"{path.name} (local file)")
-
-
-__all__ = ["GGUFSource", "ModelNotFound", "PackagedLLM", "resolve_gguf"]

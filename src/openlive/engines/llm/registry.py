@@ -36,6 +36,7 @@ def _create(settings: Settings) -> LLMEngine:
         return EmbeddedLLM(
             source,
             threads=settings.embedded_llm_threads(),
+            prefill_threads=settings.embedded_llm_prefill_threads(),
             context=settings.llm_context,
             parallel=settings.llm_parallel,
         )
