@@ -35,28 +35,8 @@ def npm_pack(spec: str, dest: Path) -> Path:
 
 
 def pip_download(requirement: str, dest: Path, repo_root: Path | None = None) -> Path:
-    """``<python> -m pip download --no-deps <requirement>``; the wheel's path."""
-    python = python_with_pip(repo_root)
-    _run(
-        [
-            python,
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--only-binary=:all:",
-            "--disable-pip-version-check",
-            "--quiet",
-            "-d",
-            str(dest),
-            requirement,
-        ],
-        cwd=dest,
-    )
-    wheels = sorted(dest.glob("*.whl"))
-    if len(wheels) != 1:
-        raise FetchError(f"pip download {requirement} left {len(wheels)} wheels, expected 1")
-    return wheels[0]
+    """``<python> -m pip download --no-deps <name==version>``; the wheel's path."""
+    return pip_download_all([requirement], dest, repo_root)[requirement]
 
 
 def pip_download_all(
