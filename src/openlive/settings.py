@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     echo_guard_ms: int = 250
     """While our reply plays, speech must last this much longer before it interrupts (it may be
     our own voice through the user's speaker). 0 for clients with echo cancellation."""
+    barge_in_onset_ms: int = 96
+    """Sound over a playing reply that pauses it at once (the client gets ``interrupted``);
+    speech that goes on cuts it, a sound that stops short lets it resume where it stopped."""
 
     # Camera frames (realtimeInput.video): described to the LLM as text
     vision: bool | None = None

@@ -31,6 +31,21 @@ class PlaybackClock:
         end = self.end_time()
         return end is not None and now < end
 
+    def stop(self, now: float) -> None:
+        """The client flushed its buffer at ``now``: nothing after it will be played."""
+        clipped = []
+        for start, end, tag in self._segments:
+            if start < now:
+                clipped.append((start, min(end, now), tag))
+        self._segments = clipped
+
+    def played_seconds_by_tag(self, now: float) -> dict[object, float]:
+        """For each tag, the seconds of its audio played by ``now``."""
+        played: dict[object, float] = {}
+        for start, end, tag in self._segments:
+            played[tag] = played.get(tag, 0.0) + max(0.0, min(now, end) - start)
+        return played
+
     def played_fraction_by_tag(self, now: float) -> dict[object, float]:
         """For each tag, the fraction of its audio played by ``now`` (0..1)."""
         totals: dict[object, float] = {}

@@ -255,6 +255,23 @@ class Endpointer:
             return 0.0
         return (self._frames_seen - self._speech_start) * FRAME_SAMPLES / SAMPLE_RATE
 
+    def onset_ms(self) -> float:
+        """Speech heard toward a start not confirmed yet (0 when none, or in speech): what an
+        instant barge-in keys on, before ``SpeechStarted``."""
+        if self._speaking or self._onset_frame is None:
+            return 0.0
+        return self._speech_frames * FRAME_MS
+
+    def voiced_ms(self) -> float:
+        """Speech frames in the current utterance so far (pauses not counted)."""
+        return self._voiced_frames * FRAME_MS if self._speaking else 0.0
+
+    def pause_ms(self) -> float:
+        """How long the current pause inside an utterance has lasted (0 while voiced)."""
+        if not self._speaking or self._pause_start is None:
+            return 0.0
+        return (self._frames_seen - self._pause_start) * FRAME_MS
+
     def current_audio(self) -> np.ndarray:
         """The current utterance so far (with look-back), e.g. for partial transcripts."""
         if not self._speaking:
@@ -271,6 +288,7 @@ class Endpointer:
         self._utterance: list[np.ndarray] = []
         self._pause_start: int | None = None  # first quiet frame of the current pause
         self._loud_run = 0  # loud frames in a row inside a pause
+        self._voiced_frames = 0  # speech frames since the utterance began
         self._candidate_id: int | None = None
         self._candidate_open = False  # a candidate was sent and no speech came since
 
@@ -302,6 +320,7 @@ class Endpointer:
         self._history.clear()
         self._speaking = True
         self._speech_start = onset
+        self._voiced_frames = self._speech_frames
         self._onset_frame = None
         self._speech_frames = 0
         return [SpeechStarted(t=self._seconds(onset), confirmed_t=self._seconds(index + 1))]
@@ -310,6 +329,8 @@ class Endpointer:
         config = self.config
         threshold = config.speech_threshold
         events: list[Event] = []
+        if probability >= threshold:
+            self._voiced_frames += 1
         if self._pause_start is None:
             if probability < threshold - _HYSTERESIS:
                 self._pause_start = index

@@ -60,6 +60,7 @@ class Runtime:
             speech=self.speech,
             vision=self.vision,
             echo_guard_s=self.settings.echo_guard_ms / 1000,
+            barge_in_onset_s=self.settings.barge_in_onset_ms / 1000,
             resumption=self.resumption,
             context_tokens=self.settings.llm_context,
             observe_turn=self.metrics.observe_turn,

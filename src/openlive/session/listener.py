@@ -7,6 +7,18 @@ speculatively at that same moment so its latency overlaps the decision.
 
 In manual mode (``automaticActivityDetection.disabled``) the client's ``activityStart`` /
 ``activityEnd`` bracket each turn instead.
+
+Barge-in rules (speech while our reply plays), in two steps so that stopping is instant and a
+false alarm costs nothing:
+
+* SUSPECT: ``barge_in_onset_s`` of sound (the VAD's first frames, before it would confirm a
+  start) pauses the reply: the client gets ``interrupted`` and flushes, the reply goes on being
+  made, unsent.
+* CONFIRM: ``echo_guard_s + 0.1`` s of voiced speech (pauses not counted: a leak of our own
+  voice or a "mm-hm" is short) cuts the reply; history keeps what was heard before the pause.
+  With the echo guard off (clients with echo cancellation), the VAD's own start confirms.
+* CLEAR: the sound stops first (the onset fades, or a pause of ``CLEAR_AFTER_PAUSE_MS``): the
+  reply resumes where playback stopped, and the short utterance is not a turn of its own.
 """
 
 from __future__ import annotations
@@ -15,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -40,6 +53,12 @@ from .trace import TurnTrace
 log = logging.getLogger("openlive.listener")
 
 PARTIAL_EVERY_S = 1.0
+CLEAR_AFTER_PAUSE_MS = 160  # a suspected barge-in silent this long was a cough, a click, a "mm"
+
+
+class BargeIn(Enum):
+    SUSPECTED = "suspected"  # the reply is paused
+    CONFIRMED = "confirmed"  # the reply is cut
 
 
 class Listener:
@@ -49,16 +68,22 @@ class Listener:
         config: SessionConfig,
         *,
         on_speech_started: Callable[[], Awaitable[None]],
+        on_speech_suspected: Callable[[], Awaitable[None]],
+        on_speech_cleared: Callable[[], Awaitable[None]],
         on_transcript: Callable[[str, bool], None],
         on_user_turn: Callable[[str, TurnTrace], Awaitable[None]],
         model_is_audible: Callable[[], bool],
         recent_speech: Callable[[], str],
         echo_guard_s: float = 0.25,
+        barge_in_onset_s: float = 0.096,
         clock: Clock = MONOTONIC,
     ) -> None:
         self.speech = speech
         self.config = config
         self._on_speech_started = on_speech_started
+        self._on_speech_suspected = on_speech_suspected
+        self._on_speech_cleared = on_speech_cleared
+        self._barge_in_onset_ms = barge_in_onset_s * 1000
         self._on_transcript = on_transcript
         self._on_user_turn = on_user_turn
         self._model_is_audible = model_is_audible
@@ -81,7 +106,7 @@ class Listener:
         self._partial_mark = 0.0
         self._emitted_words: list[str] = []
         self._speculative: dict[int, asyncio.Future[str]] = {}
-        self._pending_barge_in: float | None = None
+        self._barge_in: BargeIn | None = None
 
     # -- input from the session ---------------------------------------------------------------
 
@@ -150,13 +175,13 @@ class Listener:
         match event:
             case SpeechStarted():
                 self._reset_transcript()
-                self._overlapped_reply = self._model_is_audible()
-                if self._overlapped_reply and self._echo_guard_s > 0:
-                    # Echo guard: our own voice may be leaking back through the microphone,
-                    # so speech must go on a little longer before it interrupts.
-                    self._pending_barge_in = self._clock.now()
-                else:
-                    await self._on_speech_started()
+                self._overlapped_reply = self._barge_in is not None or self._model_is_audible()
+                if not self._overlapped_reply or self._echo_guard_s <= 0:
+                    await self._confirm_barge_in()
+                elif self._barge_in is None:
+                    # Echo guard: our own voice may be leaking back through the microphone, so
+                    # speech must go on a little longer before it cuts the reply; pause it now.
+                    await self._suspect_barge_in()
             case EndOfTurnCandidate(candidate_id=candidate, audio=audio):
                 # Start recognition now, speculatively, so it overlaps the turn decision.
                 self._speculative[candidate] = self._spawn(self._recognise(audio))
@@ -165,7 +190,13 @@ class Listener:
                 if (stale := self._speculative.pop(candidate, None)) is not None:
                     stale.cancel()
             case TurnEnded(audio=audio, candidate_id=candidate, speech_end_t=speech_end_t):
-                self._pending_barge_in = None
+                if self._barge_in is BargeIn.SUSPECTED:
+                    await self._clear_barge_in()
+                confirmed, self._barge_in = self._barge_in is BargeIn.CONFIRMED, None
+                if self._overlapped_reply and not confirmed and self._model_is_audible():
+                    log.info("a short sound over the reply was not a turn; the reply plays on")
+                    self._speculative.clear()
+                    return
                 now = self._clock.now()
                 lag = self._endpointer.time - speech_end_t if self._endpointer else 0.0
                 trace = TurnTrace(speech_end=now - lag, turn_end=now)
@@ -176,14 +207,39 @@ class Listener:
                 self._spawn_turn(self._finish_turn(audio, trace, speculative))
 
     async def _check_barge_in(self) -> None:
-        started = self._pending_barge_in
-        if started is None or self._endpointer is None:
+        """The barge-in rules (top of this file), after each piece of audio."""
+        endpointer = self._endpointer
+        if endpointer is None:
             return
-        if not self._endpointer.in_speech:
-            self._pending_barge_in = None
-        elif self._endpointer.speech_duration_s() >= self._echo_guard_s + 0.1:
-            self._pending_barge_in = None
-            await self._on_speech_started()
+        if self._barge_in is None:
+            over_reply = self._model_is_audible()
+            onset = endpointer.onset_ms() >= self._barge_in_onset_ms
+            # Speech again, in an utterance that began over the reply and was cleared.
+            again = endpointer.in_speech and self._overlapped_reply and not endpointer.pause_ms()
+            if over_reply and (onset or again):
+                await self._suspect_barge_in()
+            return
+        if self._barge_in is not BargeIn.SUSPECTED:
+            return
+        voiced = endpointer.voiced_ms() >= (self._echo_guard_s + 0.1) * 1000
+        if endpointer.in_speech and voiced and not endpointer.pause_ms():
+            await self._confirm_barge_in()
+        elif endpointer.pause_ms() >= CLEAR_AFTER_PAUSE_MS or not (
+            endpointer.in_speech or endpointer.onset_ms()
+        ):
+            await self._clear_barge_in()
+
+    async def _suspect_barge_in(self) -> None:
+        self._barge_in = BargeIn.SUSPECTED
+        await self._on_speech_suspected()
+
+    async def _confirm_barge_in(self) -> None:
+        self._barge_in = BargeIn.CONFIRMED
+        await self._on_speech_started()
+
+    async def _clear_barge_in(self) -> None:
+        self._barge_in = None
+        await self._on_speech_cleared()
 
     async def _predict_turn_end(self, candidate: int, audio: np.ndarray) -> None:
         loop = asyncio.get_running_loop()

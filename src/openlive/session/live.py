@@ -47,7 +47,15 @@ from .reply import Reply, ReplyContext, ReplyPipeline
 from .running import RunningReply
 from .services import SessionServices
 from .snapshot import restore_snapshot, take_snapshot
-from .state import HELD_REPLIES_START_AFTER, REPLY_EVENT, Input, Record, Turn, TurnEvent
+from .state import (
+    HELD_REPLIES_START_AFTER,
+    REPLY_EVENT,
+    Input,
+    Playback,
+    Record,
+    Turn,
+    TurnEvent,
+)
 from .tools import PendingCalls, ToolBox, cancelled_results
 from .trace import TurnTrace
 from .usage import usage_metadata
@@ -101,11 +109,14 @@ class LiveSession:
                 services.speech,
                 self.config,
                 on_speech_started=self._on_speech_started,
+                on_speech_suspected=self._on_speech_suspected,
+                on_speech_cleared=self._on_speech_cleared,
                 on_transcript=self._on_input_transcript,
                 on_user_turn=self._on_user_text,
                 model_is_audible=self._model_is_audible,
                 recent_speech=self._recent_speech,
                 echo_guard_s=services.echo_guard_s,
+                barge_in_onset_s=services.barge_in_onset_s,
                 clock=self.clock,
             )
         self.media = Media(self.listener, self.camera, self.session_id)
@@ -119,6 +130,7 @@ class LiveSession:
         self._reply_when_idle: TurnEvent | None = None
         self._search_query = ""  # the user's latest words, searched when the reply starts
         self._last_spoken = LastSpoken()  # the previous reply, for the echo guard
+        self._paused: RunningReply | None = None  # its audio stopped by a possible barge-in
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -191,6 +203,8 @@ class LiveSession:
     def _apply(self, arrived: Arrived, trace: TurnTrace | None = None) -> None:
         """Carry out what the input rules say about what arrived: the one place input acts."""
         action = self.turn.decide(arrived.kind, self.config.handling)
+        if action.playback is not Playback.KEEP and self._running is not None:
+            self._pause_or_resume(self._running, action.playback)
         if action.interrupt and self._running is not None:
             self._end_turn(TurnEvent.INTERRUPTED)
         if action.record is Record.AFTER_REPLY:
@@ -203,11 +217,32 @@ class LiveSession:
         if action.reply:
             self._start_reply(REPLY_EVENT[arrived.kind], trace)
 
+    def _pause_or_resume(self, running: RunningReply, playback: Playback) -> None:
+        """A possible barge-in pauses the reply's audio: ``interrupted`` at once, so the client
+        stops playing, while the reply goes on being made. A false alarm resumes it."""
+        now, output = self.clock.now(), running.output
+        if playback is Playback.PAUSE and output.is_audible(now):
+            output.pause(now)
+            self.outbox.put(ServerMessage(server_content=ServerContent(interrupted=True)))
+            self._paused = running
+        elif playback is Playback.RESUME and self._paused is running:
+            self._paused = None
+            output.resume(now)
+            log.info("session %s: not an interruption; the reply plays on", self.session_id)
+
     # -- listener callbacks -------------------------------------------------------------------
 
     async def _on_speech_started(self) -> None:
         """Barge-in: the VAD confirmed speech. Interrupt at once; do not wait for ASR."""
         self._apply(Arrived(Input.SPEECH_STARTED))
+
+    async def _on_speech_suspected(self) -> None:
+        """The first sound over our reply: pause it (the user may be about to talk)."""
+        self._apply(Arrived(Input.SPEECH_SUSPECTED))
+
+    async def _on_speech_cleared(self) -> None:
+        """The sound stopped short of speech, or was our echo: the paused reply plays on."""
+        self._apply(Arrived(Input.SPEECH_CLEARED))
 
     def _on_input_transcript(self, text: str, finished: bool) -> None:
         if self.config.input_transcription and (text or finished):
@@ -269,8 +304,7 @@ class LiveSession:
         self.turn.handle(TurnEvent.GENERATION_DONE)
         running.emit(ServerMessage(server_content=ServerContent(generation_complete=True)))
         # An audio turn is over when the client has played it (docs/protocol.md §6.2, 3 → 4).
-        if (end := output.playback_end()) is not None:
-            await self.clock.sleep(end - self.clock.now())
+        await output.played_out()
         self._end_turn(TurnEvent.PLAYBACK_DONE)
 
     def _reply_context(self, running: RunningReply) -> ReplyContext:
@@ -318,7 +352,9 @@ class LiveSession:
                 self.outbox.put(ServerMessage(tool_call_cancellation=ToolCallCancellation(ids=ids)))
             for entry in cancelled_results(cancelled, self.services.tool_calling):
                 self.conversation.append_message(entry)
-            self.outbox.put(ServerMessage(server_content=ServerContent(interrupted=True)))
+            if self._paused is not running:  # a paused reply told the client already
+                self.outbox.put(ServerMessage(server_content=ServerContent(interrupted=True)))
+        self._paused = None
         reply.trace.first_audio = output.first_audio_at
         reply.trace.log(self.session_id)
         if self.services.observe_turn is not None:

@@ -19,6 +19,7 @@ class Outgoing:
     message: ServerMessage
     generation: int | None = None  # None: not part of a reply, always sent
     sent: bool = False
+    dropped: bool = False  # withdrawn before it was sent (audio flushed by a paused reply)
 
 
 Emit = Callable[[ServerMessage], Outgoing]
@@ -60,6 +61,8 @@ class Outbox:
         self._queue.put_nowait(Close(code, reason))
 
     def is_stale(self, item: Outgoing) -> bool:
+        if item.dropped:
+            return True
         return item.generation is not None and item.generation != self._generation
 
     async def get(self) -> Outgoing | Close:

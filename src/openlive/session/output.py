@@ -44,6 +44,18 @@ class ReplyOutput(Protocol):
         """Everything said aloud so far, filler included (the echo guard compares with it)."""
         ...
 
+    def pause(self, now: float) -> None:
+        """Stop what the client plays at ``now`` (it flushes); generation goes on, held."""
+        ...
+
+    def resume(self, now: float) -> None:
+        """Play on from where ``pause`` stopped: the flushed, unheard audio again, then more."""
+        ...
+
+    async def played_out(self) -> None:
+        """Return once the client has played the whole reply (at once for text)."""
+        ...
+
 
 class TextOutput:
     """``modelTurn`` text parts, one per piece. What was sent is what the user got."""
@@ -75,6 +87,15 @@ class TextOutput:
 
     def spoken_text(self) -> str:
         return ""
+
+    def pause(self, now: float) -> None:
+        """Text is not played: there is nothing to stop."""
+
+    def resume(self, now: float) -> None:
+        pass
+
+    async def played_out(self) -> None:
+        return None
 
 
 def reply_output(

@@ -45,6 +45,7 @@ class SessionServices:
     speech: SpeechServices | None = None
     vision: VisionServices | None = None
     echo_guard_s: float = 0.25
+    barge_in_onset_s: float = 0.096  # sound over a reply that pauses it (session/listener.py)
     tool_calling: ToolCalling = field(default_factory=ConstrainedToolCalling)
     tool_filler_delay_s: float = 1.5
     tool_filler_text: str = "One moment, let me check that."

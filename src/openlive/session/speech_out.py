@@ -30,7 +30,7 @@ from ..protocol.server_messages import (
     Transcription,
 )
 from .clock import Clock
-from .outbox import Emit
+from .outbox import Emit, Outgoing
 from .pieces import ModelText, Piece
 
 log = logging.getLogger("openlive.speech")
@@ -44,7 +44,8 @@ class SpokenClause:
     text: str
     source: type[Piece]  # ModelText or Filler: history keeps only the model's own words
     step: int  # the reply's request that wrote it (ModelText.step; a filler's, the one it waits in)
-    samples: int = 0
+    samples: int = 0  # of its audio, all of it (sent or not)
+    pcm: bytes = b""  # kept while the reply runs: a false barge-in sends its unheard rest again
 
 
 class SpeechOutput:
@@ -74,6 +75,9 @@ class SpeechOutput:
         self.clauses: list[SpokenClause] = []
         self.fell_back = False
         self.first_audio_at: float | None = None
+        self.paused = False
+        self._resumed = asyncio.Event()
+        self._queued: list[Outgoing] = []  # audio messages that may not be sent yet
 
     async def deliver(self, pieces: AsyncIterator[Piece]) -> None:
         """Speak the pieces as they stream in. A clause never mixes the model's words with a
@@ -129,24 +133,70 @@ class SpeechOutput:
                 lambda: fast_tts.synthesize(text, voice=self.voice, language=self.language),
             )
         self._maybe_fall_back(self._clock.now() - started, len(audio))
+        clause.pcm = np.asarray(audio, dtype="<i2").tobytes()
+        clause.samples = len(clause.pcm) // 2
         self.clauses.append(clause)
         if self._transcribe:
             transcript = Transcription(text=text + " ")
             self._emit(ServerMessage(server_content=ServerContent(output_transcription=transcript)))
-        pcm = np.asarray(audio, dtype="<i2").tobytes()
+        if not self.paused:
+            self._send(len(self.clauses) - 1, 0)
+
+    def _send(self, index: int, offset: int) -> None:
+        """Queue clause ``index``'s audio from byte ``offset`` on, in ≤ 200 ms messages."""
+        pcm = self.clauses[index].pcm
         step = CHUNK_SAMPLES * 2
-        for offset in range(0, len(pcm), step):
-            piece = pcm[offset : offset + step]
+        self._queued = [item for item in self._queued if not item.sent]
+        for start in range(offset, len(pcm), step):
+            piece = pcm[start : start + step]
             now = self._clock.now()
             if self.first_audio_at is None:
                 self.first_audio_at = now
-            self.playback.on_sent(now, len(piece) // 2, tag=len(self.clauses) - 1)
-            clause.samples += len(piece) // 2
+            self.playback.on_sent(now, len(piece) // 2, tag=index)
             data = InlineData(mime_type=OUTPUT_MIME, data=encode_standard(piece))
             part = ServerPart(inline_data=data)
-            self._emit(
-                ServerMessage(server_content=ServerContent(model_turn=ModelTurn(parts=[part])))
-            )
+            message = ServerMessage(server_content=ServerContent(model_turn=ModelTurn(parts=[part])))
+            self._queued.append(self._emit(message))
+
+    # -- pausing: the first sound of a possible barge-in --------------------------------------
+
+    def pause(self, now: float) -> None:
+        """Stop playback at ``now`` (the client is told to flush): audio not yet sent is
+        withdrawn, and synthesis goes on into the clauses, unsent, until ``resume``."""
+        if self.paused:
+            return
+        self.paused = True
+        for item in self._queued:
+            if not item.sent:
+                item.dropped = True
+        self._queued = []
+        self.playback.stop(now)
+        self._resumed.clear()
+
+    def resume(self, now: float) -> None:
+        """It was a false alarm: send again, from where playback stopped, what the client
+        flushed, then every clause made since, as if nothing had happened."""
+        if not self.paused:
+            return
+        self.paused = False
+        played = self.playback.played_seconds_by_tag(now)
+        for index, clause in enumerate(self.clauses):
+            heard = round(played.get(index, 0.0) * OUTPUT_RATE)
+            if heard < clause.samples:
+                self._send(index, heard * 2)
+        self._resumed.set()
+
+    async def played_out(self) -> None:
+        """Return once the client has played everything of the reply (a pause waits)."""
+        while True:
+            if self.paused:
+                await self._resumed.wait()
+                continue
+            end = self.playback.end_time()
+            now = self._clock.now()
+            if end is None or end <= now:
+                return
+            await self._clock.sleep(end - now)
 
     def _maybe_fall_back(self, synthesis_s: float, samples: int) -> None:
         if self.fell_back or self.fast_tts is None or self.fast_tts is self.tts:
@@ -166,10 +216,11 @@ class SpeechOutput:
     def heard_model_text(self, now: float, *, since_step: int) -> str:
         """Whole clauses played by ``now``, then the played share of the next one's words; of
         those, the model's own from request ``since_step`` on."""
-        fractions = self.playback.played_fraction_by_tag(now)
+        played = self.playback.played_seconds_by_tag(now)
         heard: list[str] = []
         for index, clause in enumerate(self.clauses):
-            fraction = fractions.get(index, 0.0)
+            total = clause.samples / OUTPUT_RATE
+            fraction = min(1.0, played.get(index, 0.0) / total) if total else 1.0
             words = clause.text.split()
             count = len(words) if fraction >= 0.999 else int(len(words) * fraction)
             if count and clause.source is ModelText and clause.step >= since_step:

@@ -88,6 +88,12 @@ class Input(Enum):
     # up to and including the one with turnComplete: history only; the next input is answered.
     SEEDED_HISTORY = "seeded_history"
     SPEECH_STARTED = "speech_started"  # the VAD (or activityStart) says the user speaks
+    # Barge-in in two steps, so it is instant and a false alarm costs nothing: the first tenth
+    # of a second of sound over our reply pauses it (``interrupted``, the client flushes); then
+    # either the speech is confirmed (SPEECH_STARTED cuts the reply) or it was a cough, a
+    # "mm-hm", our own echo, and the reply resumes where playback stopped.
+    SPEECH_SUSPECTED = "speech_suspected"
+    SPEECH_CLEARED = "speech_cleared"
     RESULT_INTERRUPT = "result_interrupt"  # a NON_BLOCKING result, scheduling INTERRUPT
     RESULT_WHEN_IDLE = "result_when_idle"  # ... WHEN_IDLE (the default)
     RESULT_SILENT = "result_silent"  # ... SILENT
@@ -103,11 +109,20 @@ class Record(Enum):
     AFTER_REPLY = "after_reply"  # held: history gets it after the reply, in arrival order
 
 
+class Playback(Enum):
+    """What an input does to the reply's audio on its way to the client."""
+
+    KEEP = "keep"
+    PAUSE = "pause"  # stop sending, tell the client to flush (interrupted); keep generating
+    RESUME = "resume"  # send again what was flushed and not heard, then the rest
+
+
 @dataclass(frozen=True)
 class Action:
     interrupt: bool  # cut the current reply first (interrupted, toolCallCancellation)
     record: Record
     reply: bool  # then answer: at once, or, when held, see HELD_REPLIES_START_AFTER
+    playback: Playback = Playback.KEEP
 
 
 IGNORE = Action(interrupt=False, record=Record.NOTHING, reply=False)
@@ -118,6 +133,8 @@ HOLD_THEN_REPLY = Action(interrupt=False, record=Record.AFTER_REPLY, reply=True)
 INTERRUPT = Action(interrupt=True, record=Record.NOTHING, reply=False)
 INTERRUPT_THEN_RECORD = Action(interrupt=True, record=Record.NOW, reply=False)
 INTERRUPT_THEN_REPLY = Action(interrupt=True, record=Record.NOW, reply=True)
+PAUSE = Action(interrupt=False, record=Record.NOTHING, reply=False, playback=Playback.PAUSE)
+RESUME = Action(interrupt=False, record=Record.NOTHING, reply=False, playback=Playback.RESUME)
 
 
 class Handling(Enum):
@@ -137,6 +154,8 @@ INPUT_RULES: dict[Input, tuple[Action, Action, Action]] = {
     Input.SEEDED_HISTORY: (RECORD, RECORD, RECORD),
     # Barge-in: interrupt at once, before any transcript; the spoken turn follows as USER_TURN.
     Input.SPEECH_STARTED: (IGNORE, INTERRUPT, IGNORE),
+    Input.SPEECH_SUSPECTED: (IGNORE, PAUSE, IGNORE),
+    Input.SPEECH_CLEARED: (IGNORE, RESUME, IGNORE),
     # NON_BLOCKING results by ``scheduling`` (docs/protocol.md §6.5): they never land in the
     # middle of a reply in history. activityHandling is about the user, so it does not apply.
     Input.RESULT_INTERRUPT: (REPLY, INTERRUPT_THEN_REPLY, INTERRUPT_THEN_REPLY),
@@ -156,6 +175,8 @@ REPLY_EVENT: dict[Input, TurnEvent] = {
     Input.CONTENT_TURN_COMPLETE: _E.USER_TURN_COMPLETE,
     Input.SEEDED_HISTORY: _E.USER_TURN_COMPLETE,  # never used: the row never replies
     Input.SPEECH_STARTED: _E.USER_TURN_COMPLETE,
+    Input.SPEECH_SUSPECTED: _E.USER_TURN_COMPLETE,  # never used: the row never replies
+    Input.SPEECH_CLEARED: _E.USER_TURN_COMPLETE,  # never used: the row never replies
     Input.RESULT_INTERRUPT: _E.TOOL_RESULT_READY,
     Input.RESULT_WHEN_IDLE: _E.TOOL_RESULT_READY,
     Input.RESULT_SILENT: _E.TOOL_RESULT_READY,
