@@ -154,8 +154,8 @@ class SpeechOutput:
                 self.first_audio_at = now
             self.playback.on_sent(now, len(piece) // 2, tag=index)
             data = InlineData(mime_type=OUTPUT_MIME, data=encode_standard(piece))
-            part = ServerPart(inline_data=data)
-            message = ServerMessage(server_content=ServerContent(model_turn=ModelTurn(parts=[part])))
+            turn = ModelTurn(parts=[ServerPart(inline_data=data)])
+            message = ServerMessage(server_content=ServerContent(model_turn=turn))
             self._queued.append(self._emit(message))
 
     # -- pausing: the first sound of a possible barge-in --------------------------------------
