@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     """CPU threads for reading the prompt (prefill) on the embedded LLM; 0 = automatic: all the
     cores (up to 8). Prefill runs before this reply's speech starts, so it does not fight the
     TTS for the cores the way decoding does, and it is most of a larger model's first token."""
+    voice_llm: str = "auto"
+    """The LLM of voice sessions: ``auto`` (measured at start: the default model if it writes a
+    spoken answer's first words fast enough on this CPU, else the packaged 0.5B; see
+    engines/llm/voice.py), ``same`` (the main LLM), or a spec like ``llm``'s."""
     llm_context: int = 8192
     llm_parallel: int = 4
     """Sessions that can generate at once on the embedded runtime (each gets llm_context tokens)."""

@@ -41,7 +41,10 @@ def create_app(runtime: Runtime, *, progress: ProgressHook | None = None) -> Sta
 
     async def healthz(request: Request) -> JSONResponse:
         if runtime.ready.is_set():
-            return JSONResponse({"status": "ok", "llm": runtime.llm.description})
+            body = {"status": "ok", "llm": runtime.llm.description}
+            if runtime.voice_llm is not None:
+                body["voice_llm"] = runtime.voice_llm.description
+            return JSONResponse(body)
         status = "failed" if runtime.failed else "loading"
         return JSONResponse({"status": status}, status_code=503)
 

@@ -11,6 +11,7 @@ from ..auth.limits import SessionLimits
 from ..auth.tokens import EphemeralTokens
 from ..engines.llm import LLMEngine, create_llm_engine
 from ..engines.llm.tool_calling import create_tool_calling
+from ..engines.llm.voice import choose_voice_llm
 from ..engines.search import create_search_provider
 from ..session import SessionServices, SpeechServices, VisionServices
 from ..session.resumption import Resumption
@@ -33,6 +34,7 @@ class Runtime:
         self.ready = asyncio.Event()
         self.failed: BaseException | None = None
         self.api_keys = settings.all_api_keys()
+        self.voice_llm: LLMEngine | None = None  # voice sessions' own, when it is not self.llm
         self.speech: SpeechServices | None = None
         self.vision: VisionServices | None = None
         self.vision_description = "not loaded yet"
@@ -56,6 +58,7 @@ class Runtime:
     def services(self) -> SessionServices:
         return SessionServices(
             llm=self.llm,
+            voice_llm=self.voice_llm,
             default_max_tokens=self.settings.llm_max_tokens,
             speech=self.speech,
             vision=self.vision,
@@ -81,6 +84,7 @@ class Runtime:
             await self.llm.load()
             report("llm", f"ready in {time.perf_counter() - started:.1f}s: {self.llm.description}")
             if self.settings.speech:
+                self.voice_llm = await choose_voice_llm(self.settings, self.llm, report)
                 self.speech = await load_speech(self.settings, report)
             self.vision, self.vision_description = await load_vision(self.settings, report)
         except BaseException as error:
@@ -114,6 +118,8 @@ class Runtime:
     async def aclose(self) -> None:
         await self.store.aclose()
         await self.llm.aclose()
+        if self.voice_llm is not None:
+            await self.voice_llm.aclose()
         if self.search is not None:
             await self.search.aclose()
         if self.speech is not None:

@@ -109,6 +109,8 @@ async def run_server(settings: Settings, console: Console) -> None:
         console.print(f"demo page: {http}://{address}/")
         style = "[bold red]" if "FALLBACK" in runtime.llm.description else ""
         console.print(f"{style}LLM: {runtime.llm.description}", highlight=False)
+        if runtime.voice_llm is not None:
+            console.print(f"LLM for voice: {runtime.voice_llm.description}", highlight=False)
         console.print(f"Camera frames: {runtime.vision_description}", highlight=False)
         console.print(f"Tools: {runtime.tools_description}", highlight=False)
         if runtime.llm.is_placeholder:

@@ -314,6 +314,7 @@ class LiveSession:
 
         return ReplyContext(
             services=self.services,
+            llm=self.services.llm_for(self.config.modality),
             conversation=self.conversation,
             tools=self.tools,
             pending=self.pending,

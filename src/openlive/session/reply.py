@@ -25,7 +25,7 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from ..engines.llm import ChatRequest, Usage
+from ..engines.llm import ChatRequest, LLMEngine, Usage
 from ..engines.llm.tool_calling import CallRecord, ModelCall, ToolChoice
 from ..engines.search import SearchError
 from ..protocol.client_messages import GenerationConfig
@@ -83,6 +83,7 @@ class ReplyContext:
     """What a reply works with: the session's parts, never the session itself."""
 
     services: SessionServices
+    llm: LLMEngine  # the session's: the voice LLM for audio sessions (services.llm_for)
     conversation: Conversation
     tools: ToolBox
     pending: PendingCalls
@@ -118,9 +119,7 @@ class ReplyPipeline:
                 choice = ToolChoice.NONE
             calls: tuple[ModelCall, ...] = ()
             request = chat_request(context, reply)
-            step = context.services.tool_calling.step(
-                context.services.llm, request, functions, choice
-            )
+            step = context.services.tool_calling.step(context.llm, request, functions, choice)
             async with contextlib.aclosing(step):
                 async for event in step:
                     if event.usage is not None:
