@@ -70,6 +70,8 @@ class Listener:
         on_speech_started: Callable[[], Awaitable[None]],
         on_speech_suspected: Callable[[], Awaitable[None]],
         on_speech_cleared: Callable[[], Awaitable[None]],
+        on_guess: Callable[[str], Awaitable[None]] | None = None,
+        on_guess_void: Callable[[], None] | None = None,
         on_transcript: Callable[[str, bool], None],
         on_user_turn: Callable[[str, TurnTrace], Awaitable[None]],
         model_is_audible: Callable[[], bool],
@@ -83,6 +85,8 @@ class Listener:
         self._on_speech_started = on_speech_started
         self._on_speech_suspected = on_speech_suspected
         self._on_speech_cleared = on_speech_cleared
+        self._on_guess = on_guess  # the speculative transcript at a pause (speculation.py)
+        self._on_guess_void = on_guess_void or (lambda: None)
         self._barge_in_onset_ms = barge_in_onset_s * 1000
         self._on_transcript = on_transcript
         self._on_user_turn = on_user_turn
@@ -184,11 +188,14 @@ class Listener:
                     await self._suspect_barge_in()
             case EndOfTurnCandidate(candidate_id=candidate, audio=audio):
                 # Start recognition now, speculatively, so it overlaps the turn decision.
-                self._speculative[candidate] = self._spawn(self._recognise(audio))
+                recognised = self._speculative[candidate] = self._spawn(self._recognise(audio))
+                if self._on_guess is not None:
+                    self._spawn(self._guess(candidate, recognised))
                 self._spawn(self._predict_turn_end(candidate, audio))
             case SpeechResumed(candidate_id=candidate):
                 if (stale := self._speculative.pop(candidate, None)) is not None:
                     stale.cancel()
+                self._on_guess_void()
             case TurnEnded(audio=audio, candidate_id=candidate, speech_end_t=speech_end_t):
                 if self._barge_in is BargeIn.SUSPECTED:
                     await self._clear_barge_in()
@@ -196,6 +203,7 @@ class Listener:
                 if self._overlapped_reply and not confirmed and self._model_is_audible():
                     log.info("a short sound over the reply was not a turn; the reply plays on")
                     self._speculative.clear()
+                    self._on_guess_void()
                     return
                 now = self._clock.now()
                 lag = self._endpointer.time - speech_end_t if self._endpointer else 0.0
@@ -240,6 +248,12 @@ class Listener:
     async def _clear_barge_in(self) -> None:
         self._barge_in = None
         await self._on_speech_cleared()
+
+    async def _guess(self, candidate: int, recognised: asyncio.Future[str]) -> None:
+        """Hand the speculative transcript on while its pause still holds."""
+        text = await recognised
+        if self._speculative.get(candidate) is recognised and self._on_guess is not None:
+            await self._on_guess(text)
 
     async def _predict_turn_end(self, candidate: int, audio: np.ndarray) -> None:
         loop = asyncio.get_running_loop()
@@ -289,6 +303,7 @@ class Listener:
         if self._overlapped_reply and is_own_echo(text, self._recent_speech()):
             log.info("dropped a turn that was our own reply coming back: %r", text[:80])
             self._reset_transcript()
+            self._on_guess_void()
             return
         self._emit_transcript(text, finished=True)
         if text:

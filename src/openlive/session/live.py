@@ -43,10 +43,12 @@ from .inputs import Arrived, ContentReader, Seeding, search_words, tool_response
 from .listener import Listener
 from .media import Media, camera_for
 from .outbox import Outbox
-from .reply import Reply, ReplyContext, ReplyPipeline
+from .reply import Reply, ReplyContext, ReplyPipeline, build_request
 from .running import RunningReply
 from .services import SessionServices
 from .snapshot import restore_snapshot, take_snapshot
+from .speculation import FirstClauseVoice, RequestRecorder, SpeculativeLLM
+from .speech_out import FIRST_CLAUSE_WORDS
 from .state import (
     HELD_REPLIES_START_AFTER,
     REPLY_EVENT,
@@ -103,6 +105,10 @@ class LiveSession:
         self.camera = camera_for(
             services.vision, setup.generation_config.media_resolution, self.config, self.clock
         )
+        # Voice turns start their reply at the user's first pause (session/speculation.py).
+        self.speculation: SpeculativeLLM | None = None
+        if services.speech is not None and self.config.modality == "AUDIO":
+            self.speculation = SpeculativeLLM(services.llm_for(self.config.modality))
         self.listener: Listener | None = None
         if services.speech is not None:
             self.listener = Listener(
@@ -111,6 +117,8 @@ class LiveSession:
                 on_speech_started=self._on_speech_started,
                 on_speech_suspected=self._on_speech_suspected,
                 on_speech_cleared=self._on_speech_cleared,
+                on_guess=self._on_guess,
+                on_guess_void=self._on_guess_void,
                 on_transcript=self._on_input_transcript,
                 on_user_turn=self._on_user_text,
                 model_is_audible=self._model_is_audible,
@@ -142,6 +150,8 @@ class LiveSession:
     async def aclose(self) -> None:
         """The connection is gone: stop whatever runs, quietly, and keep the last handle alive."""
         await self.media.aclose()
+        if self.speculation is not None:
+            self.speculation.discard("the session ended")
         running, self._running = self._running, None
         if running is not None:
             self.outbox.new_generation()
@@ -230,6 +240,50 @@ class LiveSession:
             output.resume(now)
             log.info("session %s: not an interruption; the reply plays on", self.session_id)
 
+    # -- speculation --------------------------------------------------------------------------
+
+    async def _on_guess(self, text: str) -> None:
+        """The user paused, and this is what they said: if nothing else is going on, start the
+        reply's first request now, exactly as the reply would make it."""
+        speculation, speech = self.speculation, self.services.speech
+        if speculation is None or speech is None or self._running is not None or self.turn.busy:
+            return
+        if self.tools.google_search or (self.camera is not None and self.camera.has_new_frames):
+            return  # the reply's request would hold what search or the camera adds
+        if not text or self.budget.exhausted() is not None:
+            return
+        entries = self.conversation.entries
+        entries.append({"role": "user", "content": text})
+        try:
+            request = build_request(
+                self.conversation.messages(),
+                self.setup.generation_config,
+                audio=True,
+                default_max_tokens=self.services.default_max_tokens,
+            )
+        finally:
+            entries.pop()
+        functions, choice = self.tools.offered(first_step=True)
+        recorder = RequestRecorder()
+        async for _ in self.services.tool_calling.step(recorder, request, functions, choice):
+            pass
+        if not recorder.requests or self._running is not None:
+            return
+        first = recorder.requests[0]
+        plain = not first.tools and first.response_format is None  # its text is the answer
+        voice = FirstClauseVoice(
+            speech.tts,
+            self.config.voice,
+            self.config.language,
+            speech.tts_executor,
+            FIRST_CLAUSE_WORDS,
+        )
+        speculation.prestart(first, voice if plain else None)
+
+    def _on_guess_void(self) -> None:
+        if self.speculation is not None:
+            self.speculation.discard("the user went on")
+
     # -- listener callbacks -------------------------------------------------------------------
 
     async def _on_speech_started(self) -> None:
@@ -279,6 +333,7 @@ class LiveSession:
             self.clock,
             generating=lambda: self.turn.generating,
             on_stall=self._on_stall,
+            prefetched=self.speculation.prefetched if self.speculation else None,
         )
         running.start(self._run)
 
@@ -314,7 +369,7 @@ class LiveSession:
 
         return ReplyContext(
             services=self.services,
-            llm=self.services.llm_for(self.config.modality),
+            llm=self.speculation or self.services.llm_for(self.config.modality),
             conversation=self.conversation,
             tools=self.tools,
             pending=self.pending,

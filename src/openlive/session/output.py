@@ -8,7 +8,7 @@ say afterwards what reached the user, which is what history keeps when a reply i
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..protocol.server_messages import ModelTurn, ServerContent, ServerMessage, ServerPart
 from .clock import Clock
@@ -99,7 +99,11 @@ class TextOutput:
 
 
 def reply_output(
-    config: SessionConfig, speech: SpeechServices | None, emit: Emit, clock: Clock
+    config: SessionConfig,
+    speech: SpeechServices | None,
+    emit: Emit,
+    clock: Clock,
+    prefetched: dict[str, Any] | None = None,
 ) -> ReplyOutput:
     """The output for one reply of a session: speech in an audio session, text otherwise."""
     if config.modality != "AUDIO":
@@ -114,4 +118,5 @@ def reply_output(
         emit=emit,
         clock=clock,
         transcribe=config.output_transcription,
+        prefetched=prefetched,
     )

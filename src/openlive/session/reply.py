@@ -24,6 +24,7 @@ import contextlib
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..engines.llm import ChatRequest, LLMEngine, Usage
 from ..engines.llm.tool_calling import CallRecord, ModelCall, ToolChoice
@@ -256,19 +257,34 @@ def spoken_budget_applies(context: ReplyContext) -> bool:
 def chat_request(context: ReplyContext, reply: Reply) -> ChatRequest:
     """The next request of the reply: the conversation, the turn's search results, the
     client's generation settings."""
-    config = context.generation_config
     messages = context.conversation.messages()
     if reply.search_context is not None:
         index, text = reply.search_context
         turn = messages[index]
         messages[index] = {**turn, "content": f"{turn.get('content') or ''}\n\n{text}"}
+    return build_request(
+        messages,
+        context.generation_config,
+        audio=context.audio,
+        default_max_tokens=context.services.default_max_tokens,
+    )
+
+
+def build_request(
+    messages: list[dict[str, Any]],
+    config: GenerationConfig,
+    *,
+    audio: bool,
+    default_max_tokens: int,
+) -> ChatRequest:
+    """A request of ``messages`` with the client's generation settings (speculation builds its
+    guess with this too, so a right guess is the very request the reply makes)."""
     return ChatRequest(
         messages=messages,
         temperature=config.temperature,
         top_p=config.top_p,
         top_k=config.top_k,
-        max_tokens=config.max_output_tokens
-        or (HARD_MAX_TOKENS if context.audio else context.services.default_max_tokens),
+        max_tokens=config.max_output_tokens or (HARD_MAX_TOKENS if audio else default_max_tokens),
         seed=config.seed,
         stop=list(config.stop_sequences),
         presence_penalty=config.presence_penalty,

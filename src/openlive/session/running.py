@@ -29,13 +29,14 @@ class RunningReply:
         *,
         generating: Callable[[], bool],
         on_stall: Callable[[], None],
+        prefetched: dict[str, Any] | None = None,
     ) -> None:
         self.reply = reply
         self._outbox = outbox
         self.watchdog = Watchdog(
             clock, services.turn_stall_s, counting=generating, on_stall=on_stall
         )
-        self.output = reply_output(config, services.speech, self.emit, clock)
+        self.output = reply_output(config, services.speech, self.emit, clock, prefetched)
         self.task: asyncio.Task[None] | None = None
 
     def emit(self, message: ServerMessage) -> Outgoing:

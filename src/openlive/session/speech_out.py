@@ -62,6 +62,7 @@ class SpeechOutput:
         emit: Emit,
         clock: Clock,
         transcribe: bool = False,
+        prefetched: dict[str, asyncio.Future[np.ndarray]] | None = None,
     ) -> None:
         self.tts = tts
         self.fast_tts = fast_tts
@@ -71,6 +72,8 @@ class SpeechOutput:
         self._emit = emit
         self._clock = clock
         self._transcribe = transcribe  # outputAudioTranscription: the words as they are spoken
+        # Clauses synthesised ahead by a right guess (session/speculation.py), by their text.
+        self._prefetched = prefetched if prefetched is not None else {}
         self.playback = PlaybackClock(OUTPUT_RATE)
         self.clauses: list[SpokenClause] = []
         self.fell_back = False
@@ -117,11 +120,15 @@ class SpeechOutput:
         text = clause.text
         engine = self.fast_tts if (self.fell_back and self.fast_tts) else self.tts
         started = self._clock.now()
+        ahead = self._prefetched.pop(text, None) if engine is self.tts else None
         try:
-            audio = await loop.run_in_executor(
-                self.executor,
-                lambda: engine.synthesize(text, voice=self.voice, language=self.language),
-            )
+            if ahead is not None:
+                audio = await ahead
+            else:
+                audio = await loop.run_in_executor(
+                    self.executor,
+                    lambda: engine.synthesize(text, voice=self.voice, language=self.language),
+                )
         except Exception:
             fast_tts = self.fast_tts
             if engine is fast_tts or fast_tts is None:
