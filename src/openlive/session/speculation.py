@@ -63,15 +63,14 @@ class SpeculativeLLM:
 
     def __init__(self, inner: LLMEngine) -> None:
         self.inner = inner
+        self.description = inner.description
+        self.is_placeholder = inner.is_placeholder
         self._ahead: _Ahead | None = None
         self.hits = 0
         self.misses = 0
         self.prefetched: dict[str, asyncio.Future[np.ndarray]] = {}
         """First clauses synthesised ahead, by their text (session/speech_out.py takes them)."""
 
-    @property
-    def description(self) -> str:
-        return self.inner.description
 
     # -- the guess ------------------------------------------------------------------------------
 
@@ -182,6 +181,7 @@ class RequestRecorder:
     step makes (tool calling rewrites it) without running it."""
 
     description = "records requests"
+    is_placeholder = False
 
     def __init__(self) -> None:
         self.requests: list[ChatRequest] = []
