@@ -71,7 +71,6 @@ class SpeculativeLLM:
         self.prefetched: dict[str, asyncio.Future[np.ndarray]] = {}
         """First clauses synthesised ahead, by their text (session/speech_out.py takes them)."""
 
-
     # -- the guess ------------------------------------------------------------------------------
 
     def prestart(self, request: ChatRequest, voice: FirstClauseVoice | None = None) -> None:
