@@ -1,5 +1,6 @@
 """Barge-in in two steps (session/listener.py): the first sound over a reply pauses it at once,
-speech that goes on cuts it, and a sound that stops short lets it play on from where it stopped.
+speech that goes on cuts it, and a sound that stops short (or says only "mm-hm") lets it play on
+from where it stopped.
 
 The session is real (listener, endpointer, turn rules, speech output); the VAD hears any frame
 with energy as speech, the clock moves by hand in step with the audio fed, the voice takes no
@@ -104,7 +105,7 @@ async def test_speech_that_goes_on_cuts_the_reply_where_playback_stopped():
         AUTO_AUDIO_SETUP, ScriptedLLM([REPLY], ["Stopped."]), speech=services(asr)
     ) as bench:
         await playing_reply(bench)
-        await sound(bench, 0.6, loud=True)
+        await sound(bench, 0.8, loud=True)  # longer than any "mm-hm": a turn, whatever it says
         kinds = bench.kinds()
         assert kinds.count("interrupted") == 1  # the pause told the client; the cut does not repeat
         assert kinds[kinds.index("interrupted") + 1] == "turnComplete"
@@ -148,3 +149,32 @@ async def test_speech_after_the_reply_has_played_is_an_ordinary_turn():
         await sound(bench, 2.0, loud=False)
         assert "interrupted" not in bench.kinds()
         assert bench.history()[-2:] == [("user", "thanks"), ("assistant", "You're welcome.")]
+
+
+async def test_a_short_mm_hm_resumes_the_reply_and_is_no_turn():
+    asr = ScriptedASR("count to eight", "Mm-hmm.")
+    async with Bench(AUTO_AUDIO_SETUP, ScriptedLLM([REPLY]), speech=services(asr)) as bench:
+        await playing_reply(bench)
+        await sound(bench, 0.4, loud=True)  # speech, but short: its words decide
+        assert bench.kinds().count("interrupted") == 1
+        await sound(bench, 1.0, loud=False)  # the utterance ends: "Mm-hmm." is a backchannel
+        await sound(bench, 8.0, loud=False)
+        assert bench.kinds().count("turnComplete") == 1
+        assert bench.history() == [("user", "count to eight"), ("assistant", REPLY)]
+
+
+async def test_a_short_stop_cuts_the_reply_where_it_was_paused():
+    asr = ScriptedASR("count to eight", "Stop.")
+    llm = ScriptedLLM([REPLY], ["Okay."])
+    async with Bench(AUTO_AUDIO_SETUP, llm, speech=services(asr)) as bench:
+        await playing_reply(bench)
+        await sound(bench, 0.4, loud=True)
+        await sound(bench, 3.0, loud=False)
+        kinds = bench.kinds()
+        assert kinds.count("interrupted") == 1
+        assert bench.history() == [
+            ("user", "count to eight"),
+            ("assistant", "One two"),  # what played before the pause, not before the word ended
+            ("user", "Stop."),
+            ("assistant", "Okay."),
+        ]

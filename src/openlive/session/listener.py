@@ -13,12 +13,14 @@ false alarm costs nothing:
 
 * SUSPECT: ``barge_in_onset_s`` of sound (the VAD's first frames, before it would confirm a
   start) pauses the reply: the client gets ``interrupted`` and flushes, the reply goes on being
-  made, unsent.
-* CONFIRM: ``echo_guard_s + 0.1`` s of voiced speech (pauses not counted: a leak of our own
-  voice or a "mm-hm" is short) cuts the reply; history keeps what was heard before the pause.
-  With the echo guard off (clients with echo cancellation), the VAD's own start confirms.
-* CLEAR: the sound stops first (the onset fades, or a pause of ``CLEAR_AFTER_PAUSE_MS``): the
-  reply resumes where playback stopped, and the short utterance is not a turn of its own.
+  made, unsent. The user hears the reply stop at once, whatever comes next.
+* CONFIRM: speech longer than any backchannel (``CONFIRM_VOICED_MS`` voiced, or the echo guard
+  plus 100 ms if that is longer) cuts the reply; so does a short utterance whose words, once
+  recognised, are not a backchannel ("stop", "wait"). History keeps what was heard before
+  the pause.
+* CLEAR: a sound that fades before it is speech (a cough, a click, a door), or an utterance
+  whose words are only a backchannel ("mm-hm", "yeah", "I see") or our own echo: the reply
+  resumes where playback stopped, and the sound is no turn of its own.
 """
 
 from __future__ import annotations
@@ -46,14 +48,16 @@ from ..engines.listening import (
 from ..protocol.errors import ProtocolError
 from .clock import MONOTONIC, Clock
 from .config import SessionConfig
-from .echo import is_own_echo
+from .echo import is_backchannel, is_own_echo
 from .services import SpeechServices
 from .trace import TurnTrace
 
 log = logging.getLogger("openlive.listener")
 
 PARTIAL_EVERY_S = 1.0
-CLEAR_AFTER_PAUSE_MS = 160  # a suspected barge-in silent this long was a cough, a click, a "mm"
+CONFIRM_VOICED_MS = (
+    600  # "mm-hm", "uh-huh", "okay" last 250–600 ms voiced; speech past it is a turn
+)
 
 
 class BargeIn(Enum):
@@ -180,11 +184,11 @@ class Listener:
             case SpeechStarted():
                 self._reset_transcript()
                 self._overlapped_reply = self._barge_in is not None or self._model_is_audible()
-                if not self._overlapped_reply or self._echo_guard_s <= 0:
+                if not self._overlapped_reply:
                     await self._confirm_barge_in()
                 elif self._barge_in is None:
-                    # Echo guard: our own voice may be leaking back through the microphone, so
-                    # speech must go on a little longer before it cuts the reply; pause it now.
+                    # Over our reply: it may be a "mm-hm", or our own voice leaking back
+                    # through the microphone. Pause now; length or words decide.
                     await self._suspect_barge_in()
             case EndOfTurnCandidate(candidate_id=candidate, audio=audio):
                 # Start recognition now, speculatively, so it overlaps the turn decision.
@@ -197,14 +201,10 @@ class Listener:
                     stale.cancel()
                 self._on_guess_void()
             case TurnEnded(audio=audio, candidate_id=candidate, speech_end_t=speech_end_t):
-                if self._barge_in is BargeIn.SUSPECTED:
-                    await self._clear_barge_in()
-                confirmed, self._barge_in = self._barge_in is BargeIn.CONFIRMED, None
-                if self._overlapped_reply and not confirmed and self._model_is_audible():
-                    log.info("a short sound over the reply was not a turn; the reply plays on")
-                    self._speculative.clear()
-                    self._on_guess_void()
-                    return
+                # A short utterance over the reply: its words decide (_finish_turn).
+                undecided = self._barge_in is BargeIn.SUSPECTED
+                if not undecided:
+                    self._barge_in = None
                 now = self._clock.now()
                 lag = self._endpointer.time - speech_end_t if self._endpointer else 0.0
                 trace = TurnTrace(speech_end=now - lag, turn_end=now)
@@ -212,7 +212,7 @@ class Listener:
                 for stale in self._speculative.values():
                     stale.cancel()
                 self._speculative.clear()
-                self._spawn_turn(self._finish_turn(audio, trace, speculative))
+                self._spawn_turn(self._finish_turn(audio, trace, speculative, undecided))
 
     async def _check_barge_in(self) -> None:
         """The barge-in rules (top of this file), after each piece of audio."""
@@ -220,22 +220,16 @@ class Listener:
         if endpointer is None:
             return
         if self._barge_in is None:
-            over_reply = self._model_is_audible()
-            onset = endpointer.onset_ms() >= self._barge_in_onset_ms
-            # Speech again, in an utterance that began over the reply and was cleared.
-            again = endpointer.in_speech and self._overlapped_reply and not endpointer.pause_ms()
-            if over_reply and (onset or again):
+            if self._model_is_audible() and endpointer.onset_ms() >= self._barge_in_onset_ms:
                 await self._suspect_barge_in()
             return
         if self._barge_in is not BargeIn.SUSPECTED:
             return
-        voiced = endpointer.voiced_ms() >= (self._echo_guard_s + 0.1) * 1000
-        if endpointer.in_speech and voiced and not endpointer.pause_ms():
+        long_enough = max(CONFIRM_VOICED_MS, (self._echo_guard_s + 0.1) * 1000)
+        if endpointer.in_speech and endpointer.voiced_ms() >= long_enough:
             await self._confirm_barge_in()
-        elif endpointer.pause_ms() >= CLEAR_AFTER_PAUSE_MS or not (
-            endpointer.in_speech or endpointer.onset_ms()
-        ):
-            await self._clear_barge_in()
+        elif not (endpointer.in_speech or endpointer.onset_ms() or self._turns):
+            await self._clear_barge_in()  # the sound faded before it was speech
 
     async def _suspect_barge_in(self) -> None:
         self._barge_in = BargeIn.SUSPECTED
@@ -244,6 +238,8 @@ class Listener:
     async def _confirm_barge_in(self) -> None:
         self._barge_in = BargeIn.CONFIRMED
         await self._on_speech_started()
+        if not (self._endpointer and self._endpointer.in_speech):
+            self._barge_in = None  # decided after the utterance: nothing is pending any more
 
     async def _clear_barge_in(self) -> None:
         self._barge_in = None
@@ -293,14 +289,29 @@ class Listener:
         return text
 
     async def _finish_turn(
-        self, audio: np.ndarray, trace: TurnTrace, speculative: asyncio.Future[str] | None = None
+        self,
+        audio: np.ndarray,
+        trace: TurnTrace,
+        speculative: asyncio.Future[str] | None = None,
+        barge_in_undecided: bool = False,
     ) -> None:
         if len(audio) < INPUT_RATE // 10:
+            if barge_in_undecided:
+                await self._clear_barge_in()
             return
         # Only silence followed the candidate, so its speculative transcript is the final one.
         text = await speculative if speculative is not None else await self._recognise(audio)
         trace.transcript_ready = self._clock.now()
-        if self._overlapped_reply and is_own_echo(text, self._recent_speech()):
+        echo = self._overlapped_reply and is_own_echo(text, self._recent_speech())
+        if barge_in_undecided and (echo or is_backchannel(text)):
+            log.info("not an interruption (%r): the reply plays on", text[:80])
+            self._reset_transcript()
+            self._on_guess_void()
+            await self._clear_barge_in()
+            return
+        if barge_in_undecided:
+            await self._confirm_barge_in()  # "stop", "wait": short, and meant
+        if echo:
             log.info("dropped a turn that was our own reply coming back: %r", text[:80])
             self._reset_transcript()
             self._on_guess_void()

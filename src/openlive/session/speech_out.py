@@ -46,6 +46,7 @@ class SpokenClause:
     step: int  # the reply's request that wrote it (ModelText.step; a filler's, the one it waits in)
     samples: int = 0  # of its audio, all of it (sent or not)
     pcm: bytes = b""  # kept while the reply runs: a false barge-in sends its unheard rest again
+    transcribed: bool = False  # its outputTranscription was sent
 
 
 class SpeechOutput:
@@ -143,15 +144,18 @@ class SpeechOutput:
         clause.pcm = np.asarray(audio, dtype="<i2").tobytes()
         clause.samples = len(clause.pcm) // 2
         self.clauses.append(clause)
-        if self._transcribe:
-            transcript = Transcription(text=text + " ")
-            self._emit(ServerMessage(server_content=ServerContent(output_transcription=transcript)))
         if not self.paused:
             self._send(len(self.clauses) - 1, 0)
 
     def _send(self, index: int, offset: int) -> None:
-        """Queue clause ``index``'s audio from byte ``offset`` on, in ≤ 200 ms messages."""
-        pcm = self.clauses[index].pcm
+        """Queue clause ``index``'s audio from byte ``offset`` on, in ≤ 200 ms messages (its
+        transcript first, the first time)."""
+        clause = self.clauses[index]
+        if self._transcribe and not clause.transcribed:
+            clause.transcribed = True
+            transcript = Transcription(text=clause.text + " ")
+            self._emit(ServerMessage(server_content=ServerContent(output_transcription=transcript)))
+        pcm = clause.pcm
         step = CHUNK_SAMPLES * 2
         self._queued = [item for item in self._queued if not item.sent]
         for start in range(offset, len(pcm), step):
