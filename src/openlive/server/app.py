@@ -69,8 +69,9 @@ def create_app(runtime: Runtime, *, progress: ProgressHook | None = None) -> Sta
 
     async def session_turns(request: Request) -> JSONResponse:
         """openlive's own, outside the Gemini protocol (docs/protocol.md §12): a session's recent
-        turn timings, for the demo page. Only the credential that opened the session reads them;
-        any other answer is the same 404, so nobody learns which session ids exist."""
+        turn timings, for the demo page. Only the credential that opened the session reads them:
+        a valid key that did not gets the same 404 as an unknown id, so nobody learns which
+        session ids exist."""
         credentials = credentials_from(request.query_params, request.headers)
         credential = credentials.api_key or credentials.token or ""
         # A token was checked when it opened its session; the owner check below covers it.
