@@ -214,6 +214,26 @@ def test_spoken_and_typed_turns_in_chromium(
     assert result["latencyText"] == f"{voice['lastLatencyMs']} ms"
     assert result["muteLabel"] == "Unmute mic"
 
+    # The "Turn timings" panel shows the spoken turn's stages, read from the server's turn trace,
+    # as bars on one axis that starts at the end of the user's speech.
+    spoken = [turn for turn in result["timings"] if turn["origin"] == "speechEnd"]
+    assert spoken, result["timings"]
+    stages = spoken[0]["stages"]
+    assert set(stages) == {
+        "endpointing",
+        "asr_final",
+        "llm_first_token",
+        "tts_first_chunk",
+        "voice_to_voice",
+    }
+    assert stages["endpointing"]["left"] == 0 == stages["voice_to_voice"]["left"]
+    for stage in stages.values():
+        assert re.fullmatch(r"\d+ ms", stage["ms"]), stage
+        assert 0 <= stage["left"] <= 100 and 0 <= stage["width"] <= 100, stage
+        assert stage["visible"], stage
+    assert stages["voice_to_voice"]["width"] >= stages["endpointing"]["width"]
+    assert "ms voice-to-voice" in spoken[0]["title"]
+
     # A typed message is answered with speech, played to its end.
     before, typed = result["beforeText"], result["afterText"]
     assert typed["turns"] > before["turns"]

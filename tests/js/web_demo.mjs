@@ -141,6 +141,39 @@ try {
   );
   summary.afterVoice = await stats();
   summary.latencyText = await page.textContent("#latency");
+
+  // The "Turn timings" panel draws the spoken turn's stages from the server's turn trace.
+  await page.click("#turn-timings summary");
+  await waitFor(
+    "the spoken turn's waterfall",
+    () =>
+      [...document.querySelectorAll("#waterfalls .waterfall[data-origin=speechEnd]")].some(
+        (item) => item.querySelector('.stage[data-stage="voice_to_voice"]'),
+      ),
+    null,
+    30_000,
+  );
+  summary.timings = await page.$$eval("#waterfalls .waterfall", (items) =>
+    items.map((item) => ({
+      turn: Number(item.dataset.turn),
+      origin: item.dataset.origin,
+      title: item.querySelector(".waterfall-title").textContent,
+      stages: Object.fromEntries(
+        [...item.querySelectorAll(".stage")].map((row) => {
+          const bar = row.querySelector(".stage-bar");
+          return [
+            row.dataset.stage,
+            {
+              ms: row.querySelector(".stage-ms").textContent,
+              left: parseFloat(bar.style.left),
+              width: parseFloat(bar.style.width),
+              visible: bar.getBoundingClientRect().width > 0,
+            },
+          ];
+        }),
+      ),
+    })),
+  );
   await screenshot("voice-turn.png");
 
   // 2. A typed turn, answered with speech.

@@ -7,6 +7,10 @@ Clips are streamed in real time (40 ms chunks, each sent when its audio has been
 the microphone kept open (silence) while the reply plays, like a real client. When the benchmark
 starts the server itself it also reads the server's per-turn traces, to say where the time went
 (endpointing, ASR, LLM, TTS).
+
+``--baseline CHECKOUT`` runs another checkout's server first, then this one, with the same clips,
+and prints p50/p95 of both and new/old; ``--picture PATH.svg`` draws the runs (picture.py);
+``--compare A.json B.json`` does both from earlier ``--json`` outputs, without running anything.
 """
 
 from __future__ import annotations
@@ -15,8 +19,7 @@ import asyncio
 import contextlib
 import json
 import os
-import re
-import statistics
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -25,12 +28,16 @@ from typing import Any
 
 import httpx
 import numpy as np
+from rich.console import Console
+from rich.table import Table
 
 from .clips import INTERRUPTIONS, QUESTIONS, Clip, human_recordings, synthesized
+from .compare import comparison_table
+from .picture import write_picture
+from .runs import Run, load_runs, percentile, turn_traces
 from .server import own_server
 
 CHUNK_S = 0.04  # what a browser AudioWorklet client sends; larger chunks add their length
-TRACE = re.compile(r"turn trace \w+ (\{.*\})")
 
 
 @dataclass
@@ -39,14 +46,7 @@ class Results:
     barge_in_ms: list[float] = field(default_factory=list)
     stages_ms: dict[str, list[float]] = field(default_factory=dict)
     turns: list[dict[str, Any]] = field(default_factory=list)
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+    server_turns: list[dict[str, float]] = field(default_factory=list)  # each turn's trace
 
 
 class Microphone:
@@ -151,46 +151,57 @@ async def run_benchmark(
     return results
 
 
-def stage_traces(log: Path) -> dict[str, list[float]]:
+def stage_lists(turns: list[dict[str, float]]) -> dict[str, list[float]]:
+    """Each stage's samples across the turns."""
     stages: dict[str, list[float]] = {}
-    for match in TRACE.finditer(log.read_text(errors="replace")):
-        for name, value in json.loads(match.group(1)).items():
+    for turn in turns:
+        for name, value in turn.items():
             stages.setdefault(name, []).append(value)
     return stages
 
 
-def main(argv: list[str] | None = None) -> int:
-    import argparse
+@dataclass(frozen=True)
+class Target:
+    """A server to benchmark: a running one (``url``), or one the bench starts (``openlive``)."""
 
-    from rich.console import Console
-    from rich.table import Table
+    label: str
+    openlive: list[str] | None = None  # the command; None: this package's own
+    url: str | None = None
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", help="benchmark a running TLS server (https://host:port)")
-    parser.add_argument("--barge-ins", type=int, default=6)
-    parser.add_argument("--rounds", type=int, default=2, help="times each clip is asked")
-    parser.add_argument("--max-tokens", type=int, default=30)
-    parser.add_argument("--json", action="store_true", help="print JSON to stdout")
-    parser.add_argument("--server-args", nargs=argparse.REMAINDER, default=[])
-    args = parser.parse_args(argv)
 
-    from ..assets import ensure_speech_assets
-    from ..engines.tts.registry import create_tts_engine
-    from ..settings import Settings
+def checkout_label(name: str, checkout: Path) -> str:
+    """``name`` and the checkout's commit, so a picture says which code it measured."""
+    done = subprocess.run(
+        ["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    commit = done.stdout.strip()
+    return f"{name} {commit}" if done.returncode == 0 and commit else name
 
-    settings = Settings()
-    tts = create_tts_engine(settings, ensure_speech_assets(settings.models_dir, progress=False))
-    tts.load()
-    clips = synthesized(QUESTIONS, tts) + human_recordings()
-    interruptions = synthesized(INTERRUPTIONS, tts)
-    print(f"{len(clips)} clips × {args.rounds} rounds, {args.barge_ins} barge-ins", file=sys.stderr)
 
+def baseline_target(path: Path) -> Target:
+    """Another checkout (its ``.venv/bin/openlive``) or an ``openlive`` executable."""
+    command = path / ".venv" / "bin" / "openlive" if path.is_dir() else path
+    if not os.access(command, os.X_OK):
+        raise SystemExit(
+            f"--baseline: {command} is not an executable openlive; a checkout gets its .venv "
+            f"from any ./run command there, e.g. (cd {path} && ./run serve --help)"
+        )
+    checkout = path if path.is_dir() else path.resolve().parent.parent.parent
+    return Target(checkout_label("old", checkout), openlive=[str(command)])
+
+
+def measure(target: Target, args: Any, clips: list[Clip], interruptions: list[Clip]) -> dict:
+    """One benchmark run against ``target``: the summary ``--json`` prints."""
     with contextlib.ExitStack() as stack:
         log = None
-        url = args.url
+        url = target.url
         if url is None:
+            console = Console(stderr=True)
             url, bundle, health, log = stack.enter_context(
-                own_server(args.server_args, 300, Console(stderr=True))
+                own_server(args.server_args, 300, console, target.openlive)
             )
             os.environ["SSL_CERT_FILE"] = str(bundle)
         else:
@@ -199,19 +210,29 @@ def main(argv: list[str] | None = None) -> int:
             run_benchmark(url, clips * args.rounds, interruptions, args.barge_ins, args.max_tokens)
         )
         if log is not None:
-            results.stages_ms = stage_traces(log)
-
-    summary = {
+            results.server_turns = turn_traces(log.read_text(errors="replace"))
+            results.stages_ms = stage_lists(results.server_turns)
+    return {
+        "label": target.label,
         "machine": {"cpus": os.cpu_count()},
         "llm": health.get("llm"),
         "voice_to_voice_ms": _stats(results.voice_to_voice_ms),
         "barge_in_ms": _stats(results.barge_in_ms),
         "server_stages_ms": {name: _stats(v) for name, v in results.stages_ms.items()},
         "turns": results.turns,
+        # Every sample, not only their statistics: --compare and --picture redraw from these.
+        "samples_ms": {
+            "voice_to_voice": results.voice_to_voice_ms,
+            "barge_in": results.barge_in_ms,
+        },
+        "server_turns": results.server_turns,
     }
-    if args.json:
-        print(json.dumps(summary, indent=2))
-    table = Table(title=f"voice latency ({os.cpu_count()} CPUs; {health.get('llm')})")
+
+
+def summary_table(summary: dict) -> Table:
+    table = Table(
+        title=f"{summary['label']}: voice latency ({os.cpu_count()} CPUs; {summary['llm']})"
+    )
     for column in ("measure", "n", "p50 ms", "p95 ms", "mean ms"):
         table.add_column(column, justify="right" if column != "measure" else "left")
     rows = [
@@ -227,8 +248,94 @@ def main(argv: list[str] | None = None) -> int:
             f"{stats['p95']:.0f}",
             f"{stats['mean']:.0f}",
         )
-    Console(stderr=args.json).print(table)
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="benchmark a running TLS server (https://host:port)")
+    parser.add_argument("--barge-ins", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=2, help="times each clip is asked")
+    parser.add_argument("--clips", type=int, default=0, help="use only the first N clips")
+    parser.add_argument("--max-tokens", type=int, default=30)
+    parser.add_argument("--json", action="store_true", help="print JSON to stdout")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="CHECKOUT",
+        help="first benchmark another checkout's server (its .venv/bin/openlive), same clips",
+    )
+    parser.add_argument("--label", help="name this run (default: new and its commit)")
+    parser.add_argument(
+        "--picture", type=Path, metavar="PATH.svg", help="draw the runs to an SVG file"
+    )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        nargs="+",
+        metavar="RUN.json",
+        help="compare earlier --json outputs (oldest first) instead of running",
+    )
+    parser.add_argument("--server-args", nargs=argparse.REMAINDER, default=[])
+    args = parser.parse_args(argv)
+    if args.url and args.baseline:
+        parser.error("--baseline starts both servers itself: drop --url")
+
+    console = Console(stderr=True)
+    if args.compare:
+        summaries = []
+        runs = load_runs(args.compare)
+    else:
+        summaries = _run_targets(args, console)
+        runs = [Run.from_json(summary, summary["label"]) for summary in summaries]
+    if args.json:
+        saved = summaries or [run.to_json() for run in runs]
+        print(json.dumps(saved[0] if len(saved) == 1 else {"runs": saved}, indent=2))
+    if len(runs) > 1:
+        Console(stderr=args.json).print(comparison_table(runs))
+    if args.picture is not None:
+        title = (
+            "voice latency"
+            if len(runs) == 1
+            else f"voice latency: {runs[-1].label} vs {runs[0].label}"
+        )
+        if summaries:  # measured here: say on what (saved runs may come from other machines)
+            title += f" ({os.cpu_count()} CPUs; {summaries[-1]['llm']})"
+        write_picture(runs, args.picture, title)
+        console.print(f"picture: {args.picture}")
     return 0
+
+
+def _run_targets(args: Any, console: Console) -> list[dict]:
+    from ..assets import ensure_speech_assets
+    from ..engines.tts.registry import create_tts_engine
+    from ..settings import Settings
+
+    targets = []
+    if args.baseline is not None:
+        targets.append(baseline_target(args.baseline))
+    current = args.label or checkout_label("new", Path(__file__).resolve().parents[3])
+    targets.append(Target(current, url=args.url))
+
+    # One set of clips for every server: the runs differ in the server only.
+    settings = Settings()
+    tts = create_tts_engine(settings, ensure_speech_assets(settings.models_dir, progress=False))
+    tts.load()
+    clips = synthesized(QUESTIONS, tts) + human_recordings()
+    if args.clips > 0:
+        clips = clips[: args.clips]
+    interruptions = synthesized(INTERRUPTIONS, tts)
+    print(f"{len(clips)} clips × {args.rounds} rounds, {args.barge_ins} barge-ins", file=sys.stderr)
+
+    summaries = []
+    for target in targets:
+        console.print(f"[bold]{target.label}[/]")
+        summary = measure(target, args, clips, interruptions)
+        summaries.append(summary)
+        Console(stderr=args.json).print(summary_table(summary))
+    return summaries
 
 
 def _stats(values: list[float]) -> dict[str, float]:

@@ -40,18 +40,22 @@ def get_health(base_url: str, cafile: Path, timeout: float = 5.0) -> tuple[int, 
 
 @contextlib.contextmanager
 def own_server(
-    extra_args: list[str], startup_timeout: float, console: Console
+    extra_args: list[str],
+    startup_timeout: float,
+    console: Console,
+    openlive: list[str] | None = None,
 ) -> Iterator[tuple[str, Path, dict[str, Any], Path]]:
-    """Start ``openlive serve --tls`` on a free port; yield (base URL, CA bundle, health, log)."""
+    """Start ``openlive serve --tls`` on a free port; yield (base URL, CA bundle, health, log).
+
+    ``openlive`` is the command to run, this package's own by default; another checkout's
+    ``.venv/bin/openlive`` benchmarks that version (the voice bench's ``--baseline``)."""
     workdir = Path(tempfile.mkdtemp(prefix="openlive-bench-"))
     cert_dir = workdir / "certs"
     log_path = workdir / "server.log"
     port = free_port()
     base_url = f"https://127.0.0.1:{port}"
     command = [
-        sys.executable,
-        "-m",
-        "openlive",
+        *(openlive or [sys.executable, "-m", "openlive"]),
         "serve",
         "--tls",
         "--port",

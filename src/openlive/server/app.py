@@ -70,6 +70,30 @@ def create_app(runtime: Runtime, *, progress: ProgressHook | None = None) -> Sta
         except (ValueError, TokenRequestError) as error:
             return _google_error(400, f"Invalid auth token request: {error}", "INVALID_ARGUMENT")
 
+    async def session_turns(request: Request) -> JSONResponse:
+        """openlive's own, outside the Gemini protocol (docs/protocol.md §12): a session's recent
+        turn timings, for the demo page. Only the credential that opened the session reads them:
+        a valid key that did not gets the same 404 as an unknown id, so nobody learns which
+        session ids exist."""
+        credentials = credentials_from(request.query_params, request.headers)
+        credential = credentials.api_key or credentials.token or ""
+        # A token was checked when it opened its session; the owner check below covers it.
+        if (
+            runtime.api_keys
+            and not credentials.token
+            and not key_is_valid(credential, runtime.api_keys)
+        ):
+            return _google_error(
+                400, "API key not valid. Please pass a valid API key.", "INVALID_ARGUMENT"
+            )
+        session_id = request.path_params["session"]
+        turns = runtime.turn_timings.read(session_id, credential)
+        if turns is None:
+            return _google_error(404, "Session not found.", "NOT_FOUND")
+        return JSONResponse(
+            {"sessionId": session_id, "turns": turns}, headers={"Cache-Control": "no-store"}
+        )
+
     # HTTP routes only match HTTP requests, so the catch-all WebSocket route below still gets
     # every upgrade, whatever its path (docs/protocol.md §2.4).
     return Starlette(
@@ -77,6 +101,7 @@ def create_app(runtime: Runtime, *, progress: ProgressHook | None = None) -> Sta
             Route("/healthz", healthz),
             Route("/metrics", metrics),
             Route("/{version}/auth_tokens", create_auth_token, methods=["POST"]),
+            Route("/v1/live/sessions/{session}/turns", session_turns),
             Route("/", demo_page),
             Route("/static/{name}", demo_asset),
             WebSocketRoute("/{path:path}", live),

@@ -42,6 +42,7 @@ class Connection:
         self.settings = runtime.settings
         self.session: LiveSession | None = None
         self._limit_key = "anonymous"
+        self._credential = ""  # what opened the session: it alone reads the turn timings
         self._counted = False
 
     async def run(self) -> None:
@@ -67,6 +68,7 @@ class Connection:
             self.runtime.limits.acquire(self._limit_key)
             self._counted = True
             self.session = LiveSession(setup, route, self.runtime.services, restored=restored)
+            self.runtime.turn_timings.open(self.session.session_id, self._credential)
             metrics = self.runtime.metrics
             metrics.sessions.labels(kind="resumed" if restored else "new").inc()
             metrics.sessions_open.inc()
@@ -105,6 +107,7 @@ class Connection:
             if self.session is not None:
                 self.runtime.metrics.sessions_open.dec()
                 await self.session.aclose()
+                self.runtime.turn_timings.close(self.session.session_id)
                 log.info("session %s closed", self.session.session_id)
 
     async def _receive_frame(self) -> str | bytes:
@@ -137,6 +140,7 @@ class Connection:
         """Check the credentials; return the setup to use (an ephemeral token's locked fields
         enforced) and the key that limits are counted against. Keys are never logged."""
         credentials = credentials_from(self.websocket.query_params, self.websocket.headers)
+        self._credential = credentials.api_key or credentials.token or ""
         token = credentials.token
         if token and token.startswith(TOKEN_PREFIX):
             resuming = bool(setup.session_resumption and setup.session_resumption.handle)

@@ -15,6 +15,7 @@ from ..engines.llm.voice import choose_voice_llm
 from ..engines.search import create_search_provider
 from ..session import SessionServices, SpeechServices, VisionServices
 from ..session.resumption import Resumption
+from ..session.turn_timings import TurnTimings
 from ..settings import Settings
 from ..store import open_store
 from .metrics import Metrics
@@ -52,6 +53,7 @@ class Runtime:
             max_new_sessions_per_minute=settings.max_new_sessions_per_minute,
         )
         self.metrics = Metrics()
+        self.turn_timings = TurnTimings()
         self.draining = False
 
     @property
@@ -67,6 +69,7 @@ class Runtime:
             resumption=self.resumption,
             context_tokens=self.settings.llm_context,
             observe_turn=self.metrics.observe_turn,
+            turn_timings=self.turn_timings,
             tool_calling=self.tool_calling,
             tool_filler_delay_s=self.settings.tool_filler_delay_s,
             tool_filler_text=self.settings.tool_filler_text,

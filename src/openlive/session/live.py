@@ -415,6 +415,11 @@ class LiveSession:
         reply.trace.log(self.session_id)
         if self.services.observe_turn is not None:
             self.services.observe_turn(self.config.modality, event.value, reply.trace.stages_ms())
+        if self.services.turn_timings is not None:
+            # Kept before turnComplete is queued: a client that asks on turnComplete finds it.
+            self.services.turn_timings.add(
+                self.session_id, reply.trace, modality=self.config.modality, outcome=event.value
+            )
         if self.config.modality == "AUDIO":
             self._last_spoken = LastSpoken(output.spoken_text(), output.playback_end() or now)
         heard = (

@@ -13,6 +13,7 @@ from ..engines.search import SearchProvider
 from ..engines.tts.base import TTSEngine
 from .clock import MONOTONIC, Clock
 from .resumption import Resumption
+from .turn_timings import TurnTimings
 from .watchdog import DEFAULT_STALL_S
 
 
@@ -56,6 +57,8 @@ class SessionServices:
     resumption: Resumption | None = None
     observe_turn: Callable[[str, str, dict[str, float]], None] | None = None
     """(modality, outcome, stage timings in ms) at the end of every model turn: metrics."""
+    turn_timings: TurnTimings | None = None
+    """Each session's recent turn traces, for the demo page's waterfall (turn_timings.py)."""
     context_tokens: int = 8192
     """The model's context window per session (what the engine gives one conversation)."""
     clock: Clock = MONOTONIC

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger("openlive.trace")
 
+# The points a turn passes, in order, by the names the turn timings endpoint gives them.
+POINTS = ("speechEnd", "turnEnd", "transcriptReady", "replyStart", "firstToken", "firstAudio")
+
 
 @dataclass
 class TurnTrace:
@@ -34,6 +37,31 @@ class TurnTrace:
             for name, start, end in points
             if start is not None and end is not None
         }
+
+    def offsets_ms(self) -> tuple[str, dict[str, float]]:
+        """Each known point in milliseconds after the turn's origin, and the origin's name: the
+        user's end of speech for a spoken turn, else the first point known (a typed turn starts
+        at its LLM request). A waterfall draws every stage against this one axis."""
+        times = dict(
+            zip(
+                POINTS,
+                (
+                    self.speech_end,
+                    self.turn_end,
+                    self.transcript_ready,
+                    self.reply_start,
+                    self.first_token,
+                    self.first_audio,
+                ),
+                strict=True,
+            )
+        )
+        known = {name: time for name, time in times.items() if time is not None}
+        if not known:
+            return "", {}
+        origin = "speechEnd" if "speechEnd" in known else next(iter(known))
+        zero = known[origin]
+        return origin, {name: round((time - zero) * 1000, 1) for name, time in known.items()}
 
     def log(self, session_id: str) -> None:
         stages = self.stages_ms()

@@ -7,6 +7,7 @@
 import { Microphone, Player } from "./audio.js";
 import { LiveClosed, LiveSocket, liveUrl } from "./live.js";
 import { base64FromBytes, bytesFromBase64 } from "./pcm.js";
+import { fetchTurnTimings, renderTurnTimings } from "./timings.js";
 import { EnergyVad } from "./vad.js";
 import { DEFAULT_VOICE, VOICES } from "./voices.js";
 
@@ -36,6 +37,8 @@ const ui = {
   composer: $("composer"),
   message: $("message"),
   send: $("send"),
+  timings: $("turn-timings"),
+  waterfalls: $("waterfalls"),
 };
 
 // Counters for the panel, and for tests and curious people: `openliveStats` in the console.
@@ -57,6 +60,7 @@ const stats = {
   closeCode: null,
   closeReason: null,
   errors: [],
+  timedTurns: 0, // turns in the "Turn timings" panel, as last read from the server
 };
 window.openliveStats = stats;
 
@@ -201,6 +205,29 @@ function note(text, kind = "") {
   addEntry(item);
 }
 
+// -- turn timings -----------------------------------------------------------------------------
+
+// The session whose timings the panel shows: the current one, or the last one after a disconnect
+// (the server keeps a closed session's timings a while).
+let timingsOf = null; // { sessionId, apiKey }
+let timingsRead = 0; // numbers each read, so a slow answer never replaces a newer one
+
+async function refreshTimings() {
+  if (!timingsOf) return;
+  const read = ++timingsRead;
+  let turns = null;
+  try {
+    turns = await fetchTurnTimings(timingsOf.sessionId, timingsOf.apiKey);
+  } catch {
+    return; // the server went away: keep what the panel shows
+  }
+  if (read !== timingsRead || turns == null) return;
+  renderTurnTimings(ui.waterfalls, turns);
+  stats.timedTurns = turns.length;
+}
+
+ui.timings.addEventListener("toggle", () => ui.timings.open && refreshTimings());
+
 // -- one session ------------------------------------------------------------------------------
 
 class Session {
@@ -252,6 +279,12 @@ class Session {
     );
     const done = await this.live.connect(setupMessage(this.settings));
     stats.sessionId = done.sessionId ?? null;
+    if (stats.sessionId) {
+      timingsOf = { sessionId: stats.sessionId, apiKey: this.settings.apiKey };
+      timingsRead++; // a read still on its way is for the previous session
+      renderTurnTimings(ui.waterfalls, []);
+      stats.timedTurns = 0;
+    }
     for (const message of this.pending.splice(0)) this.sendAudio(message);
     const what = this.settings.modality === "AUDIO" ? `voice ${this.settings.voice}` : "text replies";
     const id = stats.sessionId ? ` · session ${stats.sessionId.slice(0, 8)}` : "";
@@ -412,6 +445,7 @@ class Session {
     this.replyStarted = false;
     this.turnLatencyMs = null;
     renderStats();
+    refreshTimings(); // the server keeps a turn's trace before it sends turnComplete
   }
 
   onClose(code, reason, wasReady) {
