@@ -25,6 +25,8 @@ INTERRUPTIONS = [
     ("Puck", "Wait, stop, tell me about dogs instead."),
     ("Zephyr", "Sorry, hold on, I have another question."),
 ]
+# A listener's "I follow you", said over a reply: it should not cut the reply off.
+BACKCHANNELS = [("Puck", "Mm-hmm."), ("Kore", "Okay."), ("Charon", "Uh-huh.")]
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,11 @@
 """Voice latency through google-genai, measured at the audio level, as a user would feel it.
 
 - voice-to-voice: the end of the user's speech → the first reply audio byte received;
-- barge-in: the onset of speech during a reply → ``interrupted`` received.
+- barge-in: the onset of speech during a reply → ``interrupted`` received (and how many
+  talk-overs got none);
+- false alarms: a backchannel ("Mm-hmm.") over a reply: how many replies played on to their
+  end instead of being cut (and answering the "mm-hmm");
+- speculation: how many replies the server started at the user's first pause and kept.
 
 Clips are streamed in real time (40 ms chunks, each sent when its audio has been "captured"), with
 the microphone kept open (silence) while the reply plays, like a real client. When the benchmark
@@ -31,7 +35,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from .clips import INTERRUPTIONS, QUESTIONS, Clip, human_recordings, synthesized
+from .clips import BACKCHANNELS, INTERRUPTIONS, QUESTIONS, Clip, human_recordings, synthesized
 from .compare import comparison_table
 from .picture import write_picture
 from .runs import Run, load_runs, percentile, turn_traces
@@ -44,6 +48,9 @@ CHUNK_S = 0.04  # what a browser AudioWorklet client sends; larger chunks add th
 class Results:
     voice_to_voice_ms: list[float] = field(default_factory=list)
     barge_in_ms: list[float] = field(default_factory=list)
+    barge_in_missed: int = 0  # talked over a reply and got no ``interrupted``
+    false_alarms: int = 0  # backchannels said over a reply
+    false_alarms_resumed: int = 0  # ... after which the reply played on to generationComplete
     stages_ms: dict[str, list[float]] = field(default_factory=dict)
     turns: list[dict[str, Any]] = field(default_factory=list)
     server_turns: list[dict[str, float]] = field(default_factory=list)  # each turn's trace
@@ -88,7 +95,12 @@ class Microphone:
 
 
 async def run_benchmark(
-    base_url: str, clips: list[Clip], interruptions: list[Clip], barge_ins: int, max_tokens: int
+    base_url: str,
+    clips: list[Clip],
+    interruptions: list[Clip],
+    barge_ins: int,
+    max_tokens: int,
+    backchannels: list[Clip] | None = None,
 ) -> Results:
     from google import genai
     from google.genai import types
@@ -144,11 +156,41 @@ async def run_benchmark(
                         f"  barge-in {index}            onset → interrupted {latency:6.0f} ms",
                         file=sys.stderr,
                     )
+                else:
+                    results.barge_in_missed += 1
+                    print(f"  barge-in {index}            no interrupted", file=sys.stderr)
                 async for _ in session.receive():  # the interrupting question's answer
                     pass
+            for index, backchannel in enumerate(backchannels or []):
+                resumed = await _false_alarm(session, mic, clips[index % len(clips)], backchannel)
+                results.false_alarms += 1
+                results.false_alarms_resumed += resumed
+                outcome = "reply played on" if resumed else "reply cut"
+                print(f"  {backchannel.name:24s} over a reply: {outcome}", file=sys.stderr)
         finally:
             sender.cancel()
     return results
+
+
+async def _false_alarm(session: Any, mic: Microphone, question: Clip, backchannel: Clip) -> bool:
+    """Ask, say ``backchannel`` 0.4 s into the reply; whether the reply then played to its end
+    (``generationComplete``), not cut. Whatever the server says after it is drained."""
+    mic.say(question)
+    said = False
+    completed = False
+    async for message in session.receive():
+        content = message.server_content
+        if content and content.model_turn and not said and not mic.queue:
+            await asyncio.sleep(0.4)
+            mic.say(backchannel)
+            said = True
+        if content and content.generation_complete and said:
+            completed = True
+    with contextlib.suppress(TimeoutError):  # a server that took the "mm-hmm" as a turn answers
+        async with asyncio.timeout(6):
+            async for _ in session.receive():
+                pass
+    return completed
 
 
 def stage_lists(turns: list[dict[str, float]]) -> dict[str, list[float]]:
@@ -193,7 +235,28 @@ def baseline_target(path: Path) -> Target:
     return Target(checkout_label("old", checkout), openlive=[str(command)])
 
 
-def measure(target: Target, args: Any, clips: list[Clip], interruptions: list[Clip]) -> dict:
+def cpu_description() -> str:
+    """The CPU model and the vector extensions that matter to the engines, from /proc/cpuinfo."""
+    model, flags = "unknown CPU", set()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and model == "unknown CPU":
+                model = value.strip()
+            elif key.strip() == "flags" and not flags:
+                flags = set(value.split())
+    wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_tile")
+    isa = " ".join(flag for flag in wanted if flag in flags) or "no AVX2"
+    return f"{model}, {os.cpu_count()} CPUs, {isa}"
+
+
+def measure(
+    target: Target,
+    args: Any,
+    clips: list[Clip],
+    interruptions: list[Clip],
+    backchannels: list[Clip] | None = None,
+) -> dict:
     """One benchmark run against ``target``: the summary ``--json`` prints."""
     with contextlib.ExitStack() as stack:
         log = None
@@ -207,15 +270,29 @@ def measure(target: Target, args: Any, clips: list[Clip], interruptions: list[Cl
         else:
             health = httpx.get(f"{url}/healthz", verify=False).json()
         results = asyncio.run(
-            run_benchmark(url, clips * args.rounds, interruptions, args.barge_ins, args.max_tokens)
+            run_benchmark(
+                url,
+                clips * args.rounds,
+                interruptions,
+                args.barge_ins,
+                args.max_tokens,
+                backchannels,
+            )
         )
+        hits = misses = 0
         if log is not None:
-            results.server_turns = turn_traces(log.read_text(errors="replace"))
+            text = log.read_text(errors="replace")
+            results.server_turns = turn_traces(text)
             results.stages_ms = stage_lists(results.server_turns)
+            hits, misses = text.count("speculation: hit"), text.count("speculation: miss")
     return {
         "label": target.label,
         "machine": {"cpus": os.cpu_count()},
-        "llm": health.get("llm"),
+        "llm": health.get("voice_llm") or health.get("llm"),
+        "cpu": cpu_description(),
+        "speculation": {"hits": hits, "misses": misses},
+        "barge_in_missed": results.barge_in_missed,
+        "false_alarms": {"said": results.false_alarms, "resumed": results.false_alarms_resumed},
         "voice_to_voice_ms": _stats(results.voice_to_voice_ms),
         "barge_in_ms": _stats(results.barge_in_ms),
         "server_stages_ms": {name: _stats(v) for name, v in results.stages_ms.items()},
@@ -248,6 +325,16 @@ def summary_table(summary: dict) -> Table:
             f"{stats['p95']:.0f}",
             f"{stats['mean']:.0f}",
         )
+    speculation = summary.get("speculation") or {}
+    tried = speculation.get("hits", 0) + speculation.get("misses", 0)
+    false_alarms = summary.get("false_alarms") or {}
+    table.caption = (
+        f"{summary.get('cpu', '')}\n"
+        f"barge-ins with no interrupted: {summary.get('barge_in_missed', 0)}; "
+        f"backchannels over a reply that played on: {false_alarms.get('resumed', 0)} of "
+        f"{false_alarms.get('said', 0)}; speculation kept {speculation.get('hits', 0)} "
+        f"of {tried} replies started early"
+    )
     return table
 
 
@@ -258,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="benchmark a running TLS server (https://host:port)")
     parser.add_argument("--barge-ins", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=2, help="times each clip is asked")
+    parser.add_argument(
+        "--false-alarms", type=int, default=3, help="backchannels said over a reply (max 3)"
+    )
     parser.add_argument("--clips", type=int, default=0, help="use only the first N clips")
     parser.add_argument("--max-tokens", type=int, default=30)
     parser.add_argument("--json", action="store_true", help="print JSON to stdout")
@@ -327,12 +417,17 @@ def _run_targets(args: Any, console: Console) -> list[dict]:
     if args.clips > 0:
         clips = clips[: args.clips]
     interruptions = synthesized(INTERRUPTIONS, tts)
-    print(f"{len(clips)} clips × {args.rounds} rounds, {args.barge_ins} barge-ins", file=sys.stderr)
+    backchannels = synthesized(BACKCHANNELS, tts)[: args.false_alarms]
+    print(
+        f"{len(clips)} clips × {args.rounds} rounds, {args.barge_ins} barge-ins, "
+        f"{len(backchannels)} false alarms; on {cpu_description()}",
+        file=sys.stderr,
+    )
 
     summaries = []
     for target in targets:
         console.print(f"[bold]{target.label}[/]")
-        summary = measure(target, args, clips, interruptions)
+        summary = measure(target, args, clips, interruptions, backchannels)
         summaries.append(summary)
         Console(stderr=args.json).print(summary_table(summary))
     return summaries
