@@ -37,6 +37,7 @@ CHUNK_S = 0.1  # a client sends 100 ms of microphone audio at a time, in real ti
 QUESTION = "What time does the museum open on Sunday mornings?"
 STORY = "Please tell me a long story about a brave little dragon."
 STOP = "Wait, stop, tell me about dogs instead."
+BACKCHANNEL = "Mm-hmm."
 WEATHER = "Can you tell me what the weather will be like tomorrow in London?"
 RESTAURANT = "I was wondering if you could help me find a good restaurant near the station."
 AUSTRALIA = "How many people live in the capital city of Australia?"
@@ -562,6 +563,47 @@ async def test_barge_in_while_the_client_still_plays_a_finished_reply(
     assert talk.reply.first("turnComplete") < playback_end
     assert wer(STOP, talk.utterances[1]) <= 0.3, talk.utterances
     assert_history_keeps_what_was_heard(voice_server, instruction, talk)
+
+
+async def test_a_backchannel_over_the_reply_pauses_it_and_it_plays_on_from_where_it_stopped(
+    voice_server: ServerProcess, speech: SpeechMaker
+) -> None:
+    """A "mm-hmm" over the reply: ``interrupted`` at once (the client flushes), then the reply
+    resumes with the audio the client flushed, plays to its end, and the "mm-hmm" is no turn."""
+    story, backchannel = speech.say(STORY), speech.say(BACKCHANNEL)
+    instruction = "False-alarm test 6a0f. You tell long stories."
+    config = voice_config(80, system_instruction=instruction)
+    reply = VoiceTurn()
+    client = client_for(voice_server)
+    async with (
+        client.aio.live.connect(model=MODEL, config=config) as session,
+        Microphone(session) as mic,
+    ):
+        mic.say(STORY, story)
+        said = None
+        async with asyncio.timeout(120):
+            async for message in session.receive():
+                reply.add(message)
+                if said is None and reply.audio_seconds >= 4.0:
+                    await asyncio.sleep(max(0.0, reply.first("audio") + 1.0 - time.monotonic()))
+                    said = mic.say(BACKCHANNEL, backchannel)
+        assert said is not None, reply.events()
+        with contextlib.suppress(TimeoutError):  # nothing more: the "mm-hmm" got no answer
+            async with asyncio.timeout(4):
+                async for message in session.receive():
+                    raise AssertionError(f"the backchannel was answered: {message}")
+
+    events = reply.events()
+    assert events[-2:] == ["generationComplete", "turnComplete"], events
+    paused_at = reply.first("interrupted")
+    assert paused_at is not None and said.onset < paused_at < said.end, events
+    assert events.count("interrupted") == 1, events
+    # After the pause the reply came back: the audio the client flushed, then the rest.
+    resent = [blob for at, blob in reply.audio_parts if at > paused_at]
+    assert sum(len(b.data) for b in resent) / 2 / OUTPUT_RATE > 1.0, events
+    # One request for the whole exchange: the backchannel was never a turn of its own.
+    requests = requests_with_instruction(voice_server, instruction)
+    assert len(requests) == 1, [r["messages"] for r in requests]
 
 
 @dataclass

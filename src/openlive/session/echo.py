@@ -48,20 +48,21 @@ def is_own_echo(heard: str, spoken: str) -> bool:
     return previous[-1] / len(heard_words) >= ECHO_WORD_SHARE
 
 
-# Words a listener says while the other one talks, to show they follow, not to take the turn.
-# Whisper writes them many ways ("Mm-hmm.", "Mhm", "Hmm", "Uh huh"), hence the patterns.
-_BACKCHANNEL_WORDS = frozenset(
-    {"yeah", "yes", "yep", "yup", "ok", "okay", "right", "sure", "alright", "cool", "nice"}
-    | {"wow", "ah", "oh", "uh", "um", "huh", "i", "see", "got", "it", "true", "indeed", "exactly"}
+# A short utterance over our reply is most often a listener's "mm-hm", "yeah", "I see", and the
+# recogniser writes those many ways ("Mm-hmm.", "Mhm", "Mom", "Uh huh"), so the rule is the other
+# way round: it takes a word that asks the speaker to stop to make it an interruption.
+_STOP_WORDS = frozenset(
+    {"stop", "wait", "no", "nope", "hold", "pause", "sorry", "hey", "excuse", "enough"}
+    | {"quiet", "shh", "cancel", "nevermind", "never", "actually", "but", "what", "hang"}
 )
-_BACKCHANNEL_SOUND = re.compile(r"^(h*m+h*m*|m+h+m+|mm+hm+|uh+|um+|ah+|oh+|hm+|huh)$")
 BACKCHANNEL_MAX_WORDS = 3
 
 
 def is_backchannel(heard: str) -> bool:
-    """Whether ``heard`` is only a listener's "mm-hm", "yeah", "I see": no turn of its own.
-    Nothing heard at all (a cough the recogniser skipped) counts too."""
+    """Whether ``heard``, said briefly over our reply, is only a listener's acknowledgement: at
+    most three words and none that asks us to stop. Nothing heard at all (a cough the
+    recogniser skipped) counts too."""
     heard_words = [w for part in words(heard) for w in part.split("-") if w]
     if len(heard_words) > BACKCHANNEL_MAX_WORDS:
         return False
-    return all(w in _BACKCHANNEL_WORDS or _BACKCHANNEL_SOUND.match(w) for w in heard_words)
+    return not any(w in _STOP_WORDS for w in heard_words)

@@ -16,10 +16,10 @@ false alarm costs nothing:
   made, unsent. The user hears the reply stop at once, whatever comes next.
 * CONFIRM: speech longer than any backchannel (``CONFIRM_VOICED_MS`` voiced, or the echo guard
   plus 100 ms if that is longer) cuts the reply; so does a short utterance whose words, once
-  recognised, are not a backchannel ("stop", "wait"). History keeps what was heard before
-  the pause.
-* CLEAR: a sound that fades before it is speech (a cough, a click, a door), or an utterance
-  whose words are only a backchannel ("mm-hm", "yeah", "I see") or our own echo: the reply
+  recognised, ask us to stop ("stop", "wait", "no": session/echo.py). History keeps what was
+  heard before the pause.
+* CLEAR: a sound that fades before it is speech (a cough, a click, a door), or a short
+  utterance that is only a backchannel ("mm-hm", "yeah", "I see") or our own echo: the reply
   resumes where playback stopped, and the sound is no turn of its own.
 """
 
