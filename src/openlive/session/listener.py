@@ -55,9 +55,8 @@ from .trace import TurnTrace
 log = logging.getLogger("openlive.listener")
 
 PARTIAL_EVERY_S = 1.0
-CONFIRM_VOICED_MS = (
-    600  # "mm-hm", "uh-huh", "okay" last 250–600 ms voiced; speech past it is a turn
-)
+# "mm-hm", "uh-huh", "okay" last 250–600 ms voiced; speech past that is a turn of its own.
+CONFIRM_VOICED_MS = 600
 
 
 class BargeIn(Enum):
@@ -220,7 +219,10 @@ class Listener:
         if endpointer is None:
             return
         if self._barge_in is None:
-            if self._model_is_audible() and endpointer.onset_ms() >= self._barge_in_onset_ms:
+            # Sound starting over the reply, or the reply starting (or resuming) over speech.
+            onset = endpointer.onset_ms() >= self._barge_in_onset_ms
+            voiced_now = endpointer.in_speech and not endpointer.pause_ms()
+            if self._model_is_audible() and (onset or voiced_now):
                 await self._suspect_barge_in()
             return
         if self._barge_in is not BargeIn.SUSPECTED:
