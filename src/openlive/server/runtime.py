@@ -80,7 +80,7 @@ class Runtime:
             await self.llm.load()
             report("llm", f"ready in {time.perf_counter() - started:.1f}s: {self.llm.description}")
             if self.settings.speech:
-                self.speech = await load_speech(self.settings, report)
+                self.speech = await load_speech(self.settings, report, self.llm)
             self.vision, self.vision_description = await load_vision(self.settings, report)
         except BaseException as error:
             self.failed = error

@@ -105,6 +105,7 @@ class LiveSession:
                 on_user_turn=self._on_user_text,
                 model_is_audible=self._model_is_audible,
                 recent_speech=self._recent_speech,
+                conversation=self.conversation.messages,
                 echo_guard_s=services.echo_guard_s,
                 clock=self.clock,
             )
