@@ -150,8 +150,8 @@ def test_no_words_to_judge_are_neither_yes_nor_no() -> None:
 
 
 def test_the_voice_unsure_waits_for_the_words_beyond_the_usual_silence() -> None:
-    """Slow words must still count: a voice that says "maybe" keeps the turn open for them (up
-    to the hold), and unfinished words arriving after 800 ms keep it open further."""
+    """Slow words must still count: a voice that is not sure keeps the turn open for them (up
+    to 1.2 s), and unfinished words arriving after 800 ms keep it open further."""
     late_no = end_of(
         [Answer(CANDIDATE + 1, "audio", AUDIO_YES), Answer(SPEECH_END + 30, "text", TEXT_NO)],
         WORDS,
@@ -164,7 +164,10 @@ def test_the_voice_unsure_waits_for_the_words_beyond_the_usual_silence() -> None
     assert late_yes.reason is EndReason.TURN_MODEL
     assert frames_after_speech(late_yes) == 30
     never = end_of([Answer(CANDIDATE + 1, "audio", AUDIO_YES)], WORDS)
-    assert frames_after_speech(never) == 50  # the words never came: the hold is the limit
+    assert never.reason is EndReason.SILENCE
+    assert frames_after_speech(never) == 38  # the words never came: 1.2 s is the limit
+    client = EndpointerConfig(rules=R, silence_duration_ms=600)
+    assert frames_after_speech(end_of([Answer(CANDIDATE + 1, "audio", AUDIO_YES)], client)) == 19
 
 
 def test_a_voice_that_says_no_waits_for_the_words_too() -> None:
@@ -221,7 +224,7 @@ def test_a_hold_does_not_outlive_its_pause() -> None:
 
 def test_the_table_reads_as_documented() -> None:
     assert R.action(AUDIO_SURE, None) is Action.END
-    assert R.action(AUDIO_YES, None) is Action.HOLD  # not sure: the words are awaited
+    assert R.action(AUDIO_YES, None) is Action.AWAIT  # not sure: the words are awaited
     assert R.action(AUDIO_YES, TEXT_YES) is Action.END
     assert R.action(AUDIO_NO, TEXT_YES) is Action.SOON
     assert R.action(None, TEXT_NO) is Action.HOLD

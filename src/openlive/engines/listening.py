@@ -87,6 +87,9 @@ _END_SILENCE_MS = {Sensitivity.HIGH: 600, None: 800, Sensitivity.LOW: 1200}
 _HOLD_SILENCE_MS = {Sensitivity.HIGH: 1200, None: 1600, Sensitivity.LOW: 2000}
 # The shorter one when the words are finished but the voice was not sure.
 _SOON_SILENCE_MS = {Sensitivity.HIGH: 400, None: 480, Sensitivity.LOW: 640}
+# How long an unsure voice waits for words that are late (a busy CPU): past the usual silence,
+# since an 800 ms pause is common mid-sentence, but short of a hold, since they may be finished.
+_AWAIT_SILENCE_MS = {Sensitivity.HIGH: 900, None: 1200, Sensitivity.LOW: 1600}
 
 
 class Band(Enum):
@@ -102,6 +105,7 @@ class Action(Enum):
     END = "end"  # the turn is over now
     SOON = "soon"  # over once the pause reaches the short silence
     WAIT = "wait"  # over once the pause reaches the usual silence
+    AWAIT = "await"  # the words are not in yet: wait for them, a little past the usual silence
     HOLD = "hold"  # over only after the long silence: the words are unfinished
 
 
@@ -150,9 +154,9 @@ AUDIO_ONLY_RULES = TurnRules(
 TURN_RULES = TurnRules(
     table={
         **{(S, text): Action.END for text in (None, Y, M)},
-        # The voice is not sure: wait for the words, however slow (a hold is only the longest
-        # wait; their answer shortens it). On a busy CPU they come after the usual silence.
-        **{(audio, None): Action.HOLD for audio in (Y, M, N)},
+        # The voice is not sure: wait for the words, even a little past the usual silence (on
+        # a busy CPU they come late); their answer ends, shortens or holds the wait.
+        **{(audio, None): Action.AWAIT for audio in (Y, M, N)},
         # Both agree it is over: end.
         (Y, Y): Action.END,
         (Y, M): Action.END,
@@ -225,8 +229,9 @@ class EndpointerConfig:
         usual = self.end_silence_ms
         if action is Action.SOON:
             return min(_SOON_SILENCE_MS[self.end_sensitivity], usual)
-        if action is Action.HOLD and self.client_silence_ms is None:
-            return max(_HOLD_SILENCE_MS[self.end_sensitivity], usual)
+        longer = {Action.HOLD: _HOLD_SILENCE_MS, Action.AWAIT: _AWAIT_SILENCE_MS}.get(action)
+        if longer is not None and self.client_silence_ms is None:
+            return max(longer[self.end_sensitivity], usual)
         return usual
 
     @property
