@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     speech: bool = True
     """Load the voice pipeline (VAD, end of turn, ASR, TTS). Off: a text-only server."""
     models_dir: Path = DEFAULT_DATA_DIR / "models"
+    turn_text_signal: bool = True
+    """Judge the end of a turn by the words too: the LLM's probability that the user's text is
+    over (embedded LLM only). Off: Smart Turn and the silence decide alone."""
     asr_threads: int = 1
     tts_threads: int = 1
     tts_mode: str = "quality"

@@ -14,9 +14,16 @@ Rules (everything that decides a turn boundary lives here):
 * A pause starts at the first frame below ``threshold - 0.15`` (Silero's own hysteresis) and ends
   only when speech returns for ``resume_ms`` (one loud frame in a pause is a click, not a word).
 * After ``candidate_silence_ms`` (200 ms) of pause comes ``EndOfTurnCandidate``: run the turn
-  model and start ASR speculatively now, so both overlap the decision. The turn ends there if
-  the turn model says complete (p > turn_threshold), otherwise once the pause reaches the
-  silence duration (the client's ``silenceDurationMs``, or a default by end sensitivity).
+  model and start ASR speculatively now, so both overlap the decision. Two signals come back
+  for the candidate: the audio's (Smart Turn, ``on_turn_prediction``) and the words' (the LLM's
+  end-of-turn probability after the speculative transcript, ``on_text_prediction``). Each is
+  read as yes / maybe / no, and ``TURN_RULES`` (below, as data) says what a pair means: end
+  now, end after a shorter pause (``soon``), wait for the usual silence, or hold on longer
+  because the words are plainly unfinished. The words usually come after the audio's answer,
+  so a rule may end on the audio alone only when it is sure.
+* The silence that ends a turn whatever the models say: the client's ``silenceDurationMs``
+  when set (never exceeded, not even by a hold), else a default by end sensitivity that a hold
+  stretches (an unfinished sentence may pause for 800 ms and go on).
 * If speech resumes after a candidate, ``SpeechResumed`` says that candidate's speculative work
   is void. ``TurnEnded.candidate_id`` names the candidate whose work is still valid: no speech
   has come since, only silence.
@@ -26,6 +33,7 @@ Rules (everything that decides a turn boundary lives here):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -74,6 +82,90 @@ _START = {
 }
 # Silence that ends a turn the turn model did not call complete. HIGH ends turns sooner.
 _END_SILENCE_MS = {Sensitivity.HIGH: 600, None: 800, Sensitivity.LOW: 1200}
+# ... and the longer one when the words are plainly unfinished ("what is the tallest mountain
+# in"): people pause mid-sentence for most of a second, to think or to breathe.
+_HOLD_SILENCE_MS = {Sensitivity.HIGH: 1200, None: 1600, Sensitivity.LOW: 2000}
+# The shorter one when the words are finished but the voice was not sure.
+_SOON_SILENCE_MS = {Sensitivity.HIGH: 400, None: 480, Sensitivity.LOW: 640}
+# How long an unsure voice waits for words that are late (a busy CPU): past the usual silence,
+# since an 800 ms pause is common mid-sentence, but short of a hold, since they may be finished.
+_AWAIT_SILENCE_MS = {Sensitivity.HIGH: 900, None: 1200, Sensitivity.LOW: 1600}
+
+
+class Band(Enum):
+    """A signal's answer, read against its thresholds."""
+
+    SURE = "sure"  # complete beyond doubt (the audio only): no need to wait for the words
+    YES = "yes"  # complete
+    MAYBE = "maybe"
+    NO = "no"  # unfinished
+
+
+class Action(Enum):
+    END = "end"  # the turn is over now
+    SOON = "soon"  # over once the pause reaches the short silence
+    WAIT = "wait"  # over once the pause reaches the usual silence
+    AWAIT = "await"  # the words are not in yet: wait for them, a little past the usual silence
+    HOLD = "hold"  # over only after the long silence: the words are unfinished
+
+
+@dataclass(frozen=True)
+class TurnRules:
+    """How the audio's and the words' end-of-turn probabilities decide a candidate.
+
+    ``table`` maps (audio band, text band) to an action; None is a signal that has not answered
+    (yet, or at all: an LLM without next-token probabilities). Pairs it does not name WAIT."""
+
+    audio_sure: float = 0.98  # Smart Turn above this: complete, whatever the words will say
+    audio_yes: float = 0.5  # above this: complete
+    audio_no: float = 0.1  # below this: unfinished
+    text_yes: float = 0.15  # the LLM's P(turn ends after the words), above this: complete
+    text_no: float = 0.1  # below this: unfinished
+    table: dict[tuple[Band | None, Band | None], Action] = field(default_factory=dict)
+
+    def bands(self, audio: float | None, text: float | None) -> tuple[Band | None, Band | None]:
+        return _band(audio, self.audio_yes, self.audio_no, self.audio_sure), _band(
+            text, self.text_yes, self.text_no
+        )
+
+    def action(self, audio: float | None, text: float | None) -> Action:
+        return self.table.get(self.bands(audio, text), Action.WAIT)
+
+
+def _band(p: float | None, yes: float, no: float, sure: float | None = None) -> Band | None:
+    if p is None:
+        return None
+    if sure is not None and p > sure:
+        return Band.SURE
+    return Band.YES if p > yes else Band.NO if p < no else Band.MAYBE
+
+
+S, Y, M, N = Band.SURE, Band.YES, Band.MAYBE, Band.NO
+# Smart Turn alone, as before the words were heard: complete → end, anything else → silence.
+AUDIO_ONLY_RULES = TurnRules(
+    table={(audio, text): Action.END for audio in (S, Y) for text in (None, S, Y, M, N)}
+)
+# Tuned on the Kokoro clips of bench/turn_taking.py, checked on the held-out human recordings
+# (docs/design.md, "Turn taking"). What the clips showed: Smart Turn scores a Kokoro voice's
+# mid-sentence word gap 0.93-0.98 and its finished questions 0.97-0.99, but read human speech
+# that is over only 0.005-0.02; the words' signal scores cut text 0.00-0.07 and finished text
+# 0.19-0.81. So the voice may end a turn alone only when all but certain; otherwise the words
+# decide, and plainly unfinished words hold the turn open past the usual silence.
+TURN_RULES = TurnRules(
+    table={
+        **{(S, text): Action.END for text in (None, Y, M)},
+        # The voice is not sure: wait for the words, even a little past the usual silence (on
+        # a busy CPU they come late); their answer ends, shortens or holds the wait.
+        **{(audio, None): Action.AWAIT for audio in (Y, M, N)},
+        # Both agree it is over: end.
+        (Y, Y): Action.END,
+        (Y, M): Action.END,
+        (M, Y): Action.END,
+        (N, Y): Action.SOON,  # finished words, a voice that says no: a shorter pause will do
+        # The words are unfinished: whatever the voice says, give the user time to go on.
+        **{(audio, N): Action.HOLD for audio in (None, S, Y, M, N)},
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -86,8 +178,12 @@ class EndpointerConfig:
     """Pause that ends a turn whatever the turn model says; None → by end sensitivity
     (HIGH 600 ms, unset 800 ms, LOW 1200 ms)."""
     candidate_silence_ms: int = 200
-    turn_threshold: float = 0.5
+    turn_threshold: float | None = None
+    """Smart Turn's "complete" threshold; None → the rules' ``audio_yes`` (0.5)."""
     resume_ms: int = 64
+    rules: TurnRules = AUDIO_ONLY_RULES
+    """``TURN_RULES`` when the caller hands back the words' signal too; the default is Smart
+    Turn alone (an LLM that cannot give next-token probabilities)."""
 
     @classmethod
     def from_setup(cls, detection: object | None) -> EndpointerConfig:
@@ -116,10 +212,33 @@ class EndpointerConfig:
         return _START[self.start_sensitivity].min_speech_ms
 
     @property
-    def end_silence_ms(self) -> int:
+    def client_silence_ms(self) -> int | None:
+        """The client's ``silenceDurationMs`` when it set one: it ends the turn, always."""
         if self.silence_duration_ms is not None and self.silence_duration_ms > 0:
             return self.silence_duration_ms
-        return _END_SILENCE_MS[self.end_sensitivity]
+        return None
+
+    @property
+    def end_silence_ms(self) -> int:
+        return self.client_silence_ms or _END_SILENCE_MS[self.end_sensitivity]
+
+    def silence_for(self, action: Action) -> int:
+        """The pause that ends the turn under ``action`` (END: none is needed)."""
+        if action is Action.END:
+            return 0
+        usual = self.end_silence_ms
+        if action is Action.SOON:
+            return min(_SOON_SILENCE_MS[self.end_sensitivity], usual)
+        longer = {Action.HOLD: _HOLD_SILENCE_MS, Action.AWAIT: _AWAIT_SILENCE_MS}.get(action)
+        if longer is not None and self.client_silence_ms is None:
+            return max(longer[self.end_sensitivity], usual)
+        return usual
+
+    @property
+    def turn_rules(self) -> TurnRules:
+        if self.turn_threshold is None:
+            return self.rules
+        return dataclasses.replace(self.rules, audio_yes=self.turn_threshold)
 
     @property
     def prefix_ms(self) -> int:
@@ -133,7 +252,7 @@ def _str_or_none(value: object) -> str | None:
 
 class EndReason(Enum):
     TURN_MODEL = "turn_model"
-    """The turn model called the turn complete after a short pause."""
+    """The turn models (audio, words) called the turn complete after a short pause."""
     SILENCE = "silence"
     """The pause reached the silence duration."""
     STREAM_END = "stream_end"
@@ -197,6 +316,7 @@ class Endpointer:
             maxlen=prefix_frames + math.ceil(_MAX_PENDING_MS / FRAME_MS)
         )
         self._next_candidate_id = 1
+        self._rules = self.config.turn_rules
         self._reset_utterance()
 
     # -- inputs ----------------------------------------------------------------------------
@@ -221,12 +341,39 @@ class Endpointer:
         the user has stayed silent since; an answer for a stale candidate is ignored. Pass the
         ``candidate_id``: without it the answer applies to the newest candidate, which may not be
         the audio it was computed on."""
+        if not self._is_current(candidate_id):
+            return []
+        self._audio_p = probability
+        return self._decide()
+
+    def on_text_prediction(
+        self, probability: float | None, candidate_id: int | None = None
+    ) -> list[Event]:
+        """The words' answer for a candidate: P(the turn ends after the speculative transcript),
+        or None when there were no words to judge (then the words are neutral: neither yes nor
+        no). Same rules for stale candidates."""
+        if not self._is_current(candidate_id):
+            return []
+        rules = self._rules
+        self._text_p = (
+            probability if probability is not None else (rules.text_yes + rules.text_no) / 2
+        )
+        return self._decide()
+
+    def _is_current(self, candidate_id: int | None) -> bool:
         if not self._candidate_open:
-            return []
-        if candidate_id is not None and candidate_id != self._candidate_id:
-            return []
-        if probability > self.config.turn_threshold:
+            return False
+        return candidate_id is None or candidate_id == self._candidate_id
+
+    def _decide(self) -> list[Event]:
+        action = self._rules.action(self._audio_p, self._text_p)
+        self._end_after_ms = self.config.silence_for(action)
+        if action is Action.END:
             return [self._end(EndReason.TURN_MODEL)]
+        # A shorter pause may already be over: end now, the models shortened the wait.
+        if self._pause_start is not None and self._pause_ms() >= self._end_after_ms:
+            reason = EndReason.TURN_MODEL if action is Action.SOON else EndReason.SILENCE
+            return [self._end(reason)]
         return []
 
     def flush(self) -> list[Event]:
@@ -291,6 +438,16 @@ class Endpointer:
         self._voiced_frames = 0  # speech frames since the utterance began
         self._candidate_id: int | None = None
         self._candidate_open = False  # a candidate was sent and no speech came since
+        self._reset_evidence()
+
+    def _reset_evidence(self) -> None:
+        self._audio_p: float | None = None  # the current candidate's answers
+        self._text_p: float | None = None
+        self._end_after_ms = self.config.end_silence_ms  # the pause that ends this turn
+
+    def _pause_ms(self) -> float:
+        assert self._pause_start is not None
+        return (self._frames_seen - self._pause_start) * FRAME_MS
 
     def _push(self, frame: np.ndarray, probability: float) -> list[Event]:
         index = self._frames_seen
@@ -344,6 +501,7 @@ class Endpointer:
                     events.append(SpeechResumed(self._candidate_id, self._seconds(index + 1)))
                 self._pause_start = None
                 self._candidate_open = False
+                self._reset_evidence()  # the next pause is judged on its own evidence
                 return events
 
         pause_ms = (index + 1 - self._pause_start) * FRAME_MS
@@ -360,8 +518,10 @@ class Endpointer:
                     audio=np.concatenate(self._utterance),
                 )
             )
-        if pause_ms >= config.end_silence_ms:
-            events.append(self._end(EndReason.SILENCE))
+        if pause_ms >= self._end_after_ms:
+            # A pause shorter than the usual one ends the turn only because the models said so.
+            shortened = self._end_after_ms < config.end_silence_ms
+            events.append(self._end(EndReason.TURN_MODEL if shortened else EndReason.SILENCE))
         return events
 
     def _end(self, reason: EndReason) -> TurnEnded:

@@ -88,7 +88,10 @@ class Runtime:
             report("llm", f"ready in {time.perf_counter() - started:.1f}s: {self.llm.description}")
             if self.settings.speech:
                 self.voice_llm = await choose_voice_llm(self.settings, self.llm, report)
-                self.speech = await load_speech(self.settings, report)
+                # The words' end-of-turn signal asks the LLM that answers voice turns: its
+                # prefill of the user's words is then the reply's, cached.
+                words_llm = self.voice_llm or self.llm
+                self.speech = await load_speech(self.settings, report, words_llm)
             self.vision, self.vision_description = await load_vision(self.settings, report)
         except BaseException as error:
             self.failed = error

@@ -16,10 +16,14 @@ class SpeechUnavailable(Exception):
     """The speech models could not be installed or loaded."""
 
 
-async def load_speech(settings: Settings, report: Callable[[str, str], None]) -> SpeechServices:
+async def load_speech(
+    settings: Settings, report: Callable[[str, str], None], llm: object | None = None
+) -> SpeechServices:
+    """``llm``: the loaded LLM engine, for the words' end-of-turn signal when it can give one."""
     from ..engines.asr.whisper import WhisperASR
     from ..engines.tts.registry import create_fast_tts, create_tts_engine
     from ..engines.turn.smart_turn import SmartTurn
+    from ..engines.turn.text_eou import text_end_of_turn
     from ..engines.vad.silero import SileroVAD
 
     loop = asyncio.get_running_loop()
@@ -58,6 +62,10 @@ async def load_speech(settings: Settings, report: Callable[[str, str], None]) ->
         return quality, fast
 
     tts, fast_tts = await step("speech synthesis", load_tts)
+    text_turn = None
+    if llm is not None and settings.turn_text_signal:
+        text_turn = await loop.run_in_executor(None, text_end_of_turn, llm)
+        report("end of turn", "words signal " + ("on" if text_turn else "off (LLM cannot give it)"))
     return SpeechServices(
         vad=vad,
         turn=turn,
@@ -67,4 +75,5 @@ async def load_speech(settings: Settings, report: Callable[[str, str], None]) ->
         asr_executor=ThreadPoolExecutor(max_workers=2, thread_name_prefix="listen"),
         tts_executor=ThreadPoolExecutor(max_workers=2, thread_name_prefix="speak"),
         coalesce_ms=settings.audio_coalesce_ms,
+        text_turn=text_turn,
     )

@@ -40,7 +40,6 @@ from ..audio.pcm import INPUT_RATE
 from ..engines.listening import (
     EndOfTurnCandidate,
     Endpointer,
-    EndpointerConfig,
     SpeechResumed,
     SpeechStarted,
     TurnEnded,
@@ -50,6 +49,7 @@ from .clock import MONOTONIC, Clock
 from .config import SessionConfig
 from .echo import is_backchannel, is_own_echo
 from .services import SpeechServices
+from .text_turn import endpointer_config, words_end_probability
 from .trace import TurnTrace
 
 log = logging.getLogger("openlive.listener")
@@ -79,6 +79,7 @@ class Listener:
         on_user_turn: Callable[[str, TurnTrace], Awaitable[None]],
         model_is_audible: Callable[[], bool],
         recent_speech: Callable[[], str],
+        conversation: Callable[[], list[dict[str, Any]]] = list,
         echo_guard_s: float = 0.25,
         barge_in_onset_s: float = 0.096,
         clock: Clock = MONOTONIC,
@@ -95,6 +96,7 @@ class Listener:
         self._on_user_turn = on_user_turn
         self._model_is_audible = model_is_audible
         self._recent_speech = recent_speech
+        self._conversation = conversation  # the history the LLM sees, for the words' signal
         self._echo_guard_s = echo_guard_s
         self._clock = clock
         self._overlapped_reply = False  # the utterance began while our audio was playing
@@ -103,7 +105,7 @@ class Listener:
         self._decoder = AudioDecoder()
         self._coalescer = PcmCoalescer(speech.coalesce_ms)  # Firebase Web's 2.7 ms blobs
         self._endpointer = (
-            Endpointer(speech.vad.new_stream(), EndpointerConfig.from_setup(config.detection))
+            Endpointer(speech.vad.new_stream(), endpointer_config(config.detection, speech))
             if config.automatic_activity_detection
             else None
         )
@@ -255,12 +257,25 @@ class Listener:
 
     async def _predict_turn_end(self, candidate: int, audio: np.ndarray) -> None:
         loop = asyncio.get_running_loop()
+        transcript = self._speculative.get(candidate)
+        if self.speech.text_turn is not None and transcript is not None:
+            self._spawn(self._predict_words_end(candidate, transcript))
         probability = await loop.run_in_executor(
             self.speech.asr_executor, self.speech.turn.predict, audio
         )
         if self._endpointer is None:
             return
         for event in self._endpointer.on_turn_prediction(probability, candidate):
+            await self._on_event(event)
+
+    async def _predict_words_end(self, candidate: int, transcript: asyncio.Future[str]) -> None:
+        """The words' signal, once the candidate's speculative transcript is in."""
+        probability = await words_end_probability(
+            self.speech.text_turn, self._conversation, transcript, self.speech.asr_executor
+        )
+        if self._endpointer is None:
+            return
+        for event in self._endpointer.on_text_prediction(probability, candidate):
             await self._on_event(event)
 
     # -- recognition --------------------------------------------------------------------------

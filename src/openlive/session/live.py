@@ -123,6 +123,7 @@ class LiveSession:
                 on_user_turn=self._on_user_text,
                 model_is_audible=self._model_is_audible,
                 recent_speech=self._recent_speech,
+                conversation=self.conversation.messages,
                 echo_guard_s=services.echo_guard_s,
                 barge_in_onset_s=services.barge_in_onset_s,
                 clock=self.clock,

@@ -27,6 +27,9 @@ class SpeechServices:
     asr_executor: Executor
     tts_executor: Executor
     coalesce_ms: int = 20  # tiny PCM blobs are held until this much audio (audio/coalesce.py)
+    text_turn: Any = None
+    """engines.turn.TextEndOfTurn: the words' end-of-turn signal on the loaded LLM; None when
+    the LLM cannot give next-token probabilities (Smart Turn and the silence decide alone)."""
 
 
 @dataclass(frozen=True)

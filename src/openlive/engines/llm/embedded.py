@@ -22,6 +22,7 @@ from typing import Any
 
 from .base import ChatDelta, ChatRequest, LLMError, deltas_from_chunk
 from .model_source import GGUFSource
+from .next_token import NextTokenScorer
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ class EmbeddedLLM:
         self._parallel = parallel
         self._server: Any = None
         self._llguidance = False
+        self._api_key = secrets.token_urlsafe(24)
+        self._scorer: NextTokenScorer | None = None
         self._executor = ThreadPoolExecutor(max_workers=parallel * 2, thread_name_prefix="llm")
 
     async def load(self) -> None:
@@ -71,7 +74,7 @@ class EmbeddedLLM:
         params.warmup = True
         params.verbosity = -1
         # The runtime also listens on a loopback HTTP port; lock it with a key nobody knows.
-        params.api_keys = [secrets.token_urlsafe(24)]
+        params.api_keys = [self._api_key]
         try:
             server = xllamacpp.Server(params)
         except Exception as error:  # the binding raises plain RuntimeError/ValueError
@@ -115,8 +118,22 @@ class EmbeddedLLM:
             # Do not wait for the worker: it stops at its next token, and the caller should not.
             worker.add_done_callback(_forget_worker)
 
+    def next_token_scorer(self) -> NextTokenScorer | None:
+        """Next-token probabilities on this runtime (the text end-of-turn signal); None before
+        ``load``."""
+        if self._server is None:
+            return None
+        if self._scorer is None:
+            self._scorer = NextTokenScorer(
+                self._server, self._server.listening_address, self._api_key
+            )
+        return self._scorer
+
     async def aclose(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._scorer is not None:
+            self._scorer.close()
+            self._scorer = None
         self._server = None
 
 

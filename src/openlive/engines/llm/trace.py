@@ -35,5 +35,11 @@ class TracingLLM:
             file.write(line + "\n")
         return self.inner.stream(request)
 
+    def next_token_scorer(self) -> object | None:
+        """The inner runtime's next-token probabilities (the words' end-of-turn signal), when it
+        has them; not traced: they are no conversation request."""
+        make = getattr(self.inner, "next_token_scorer", None)
+        return make() if callable(make) else None
+
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -1,0 +1,130 @@
+"""The listener hands the words' end-of-turn signal to the endpointer: the candidate's
+speculative transcript and the session's conversation go to the signal, its answer decides.
+
+Scripted parts: a VAD that hears any non-zero frame as speech, a turn model and a words signal
+with fixed answers, an ASR with a fixed transcript, all run inline, so the audio clock alone
+says when the turn ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from openlive.audio.pcm import INPUT_RATE
+from openlive.session.config import SessionConfig
+from openlive.session.listener import Listener
+from openlive.session.services import SpeechServices
+from openlive.session.trace import TurnTrace
+
+from .session_fakes import InlineExecutor, ScriptedASR, WordTTS
+
+HISTORY = [{"role": "system", "content": "Be brief."}]
+
+
+class LoudIsSpeech:
+    def new_stream(self) -> LoudIsSpeech:
+        return self
+
+    def process(self, frame: np.ndarray) -> float:
+        return 0.9 if np.abs(frame).max() > 0 else 0.0
+
+
+class FixedTurn:
+    def __init__(self, p: float) -> None:
+        self.p = p
+
+    def predict(self, audio: np.ndarray) -> float:
+        return self.p
+
+
+class FixedWords:
+    def __init__(self, p: float) -> None:
+        self.p = p
+        self.asked: list[tuple[list[dict[str, Any]], str]] = []
+
+    def probability(self, history: list[dict[str, Any]], text: str) -> float:
+        self.asked.append((history, text))
+        return self.p
+
+
+async def turn_end_s(voice: float, words: FixedWords | None, detection: Any = None) -> float:
+    """Seconds of silence after the speech when the listener handed the turn on."""
+    executor = InlineExecutor()
+    speech = SpeechServices(
+        vad=LoudIsSpeech(),
+        turn=FixedTurn(voice),
+        asr=ScriptedASR("what is the tallest mountain in", "what is the tallest mountain in"),
+        tts=WordTTS(),
+        fast_tts=None,
+        asr_executor=executor,
+        tts_executor=executor,
+        coalesce_ms=0,
+        text_turn=words,
+    )
+    config = SessionConfig(
+        modality="AUDIO",
+        voice="Puck",
+        language="en",
+        automatic_activity_detection=True,
+        detection=detection,
+        handling=None,  # type: ignore[arg-type]
+        turn_coverage="",
+        input_transcription=False,
+        output_transcription=False,
+    )
+    fed = 0.0
+    ended: list[float] = []
+
+    async def on_user_turn(text: str, trace: TurnTrace) -> None:
+        ended.append(fed)
+
+    async def nothing() -> None:
+        return None
+
+    listener = Listener(
+        speech,
+        config,
+        on_speech_started=nothing,
+        on_transcript=lambda text, finished: None,
+        on_user_turn=on_user_turn,
+        model_is_audible=lambda: False,
+        recent_speech=lambda: "",
+        conversation=lambda: list(HISTORY),
+    )
+    speech_pcm = (np.full(INPUT_RATE, 3000, dtype="<i2")).tobytes()  # 1 s of "speech"
+    await listener.feed(speech_pcm, "audio/pcm;rate=16000")
+    chunk = bytes(2 * 512)  # one frame of silence at a time
+    while not ended and fed < 3.0:
+        await listener.feed(chunk, "audio/pcm;rate=16000")
+        fed += 512 / INPUT_RATE
+        for _ in range(5):  # let the inline workers' results reach the endpointer
+            await asyncio.sleep(0)
+    await listener.aclose()
+    assert ended, "the turn never ended"
+    return ended[0]
+
+
+async def test_unfinished_words_hold_the_turn_that_the_voice_would_end() -> None:
+    words = FixedWords(0.01)
+    held = await turn_end_s(voice=0.8, words=words)
+    assert 1.5 < held < 1.7  # the 1.6 s hold, not the 800 ms silence
+    ((history, text),) = words.asked
+    assert history == HISTORY and text == "what is the tallest mountain in"
+
+
+async def test_finished_words_end_the_turn_at_the_candidate() -> None:
+    assert await turn_end_s(voice=0.8, words=FixedWords(0.6)) < 0.3
+
+
+async def test_without_the_words_the_voice_alone_decides_as_before() -> None:
+    assert await turn_end_s(voice=0.8, words=None) < 0.3
+    assert 0.75 < await turn_end_s(voice=0.3, words=None) < 0.85
+
+
+async def test_the_clients_silence_duration_caps_the_hold() -> None:
+    detection = SimpleNamespace(silence_duration_ms=500)
+    assert 0.45 < await turn_end_s(voice=0.8, words=FixedWords(0.01), detection=detection) < 0.55
