@@ -217,7 +217,7 @@ def report(name: str, summary: Summary) -> str:
     )
 
 
-def load_models(text: bool) -> Models:
+def load_models(text: bool, text_llm: str = "") -> Models:
     from ..assets import ensure_speech_assets
     from ..engines.asr.whisper import WhisperASR
     from ..engines.turn import SmartTurn
@@ -229,11 +229,11 @@ def load_models(text: bool) -> Models:
     vad = SileroVAD()
     asr = WhisperASR(assets.whisper_dir, threads=settings.asr_threads, vad=vad)
     asr.load()
-    text_eou = _load_text_eou(settings) if text else None
+    text_eou = _load_text_eou(settings, text_llm) if text else None
     return Models(vad, SmartTurn(assets.smart_turn_model, threads=1), asr, text_eou)
 
 
-def _load_text_eou(settings: Any) -> Any:
+def _load_text_eou(settings: Any, name: str) -> Any:
     import asyncio
 
     from ..engines.llm.embedded import EmbeddedLLM
@@ -241,7 +241,7 @@ def _load_text_eou(settings: Any) -> Any:
     from ..engines.turn import text_end_of_turn
 
     llm = EmbeddedLLM(
-        resolve_gguf("", settings.models_dir),
+        resolve_gguf(name, settings.models_dir),
         threads=settings.embedded_llm_threads(),
         prefill_threads=settings.embedded_llm_prefill_threads(),
         context=2048,
@@ -306,6 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-text", action="store_true", help="without the LLM's text signal")
     parser.add_argument("--dump", help="write every candidate's answers to this JSON file")
+    parser.add_argument(
+        "--text-llm",
+        default="",
+        help="packaged model that gives the words' signal (default: the default model; a slow "
+        "CPU's voice sessions use qwen2.5-coder-0.5b)",
+    )
     args = parser.parse_args(argv)
 
     from ..assets import ensure_speech_assets
@@ -316,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     tts = create_tts_engine(settings, ensure_speech_assets(settings.models_dir, progress=False))
     tts.load()
     kokoro, human = build_cases(tts)
-    models = load_models(text=not args.no_text)
+    models = load_models(text=not args.no_text, text_llm=args.text_llm)
     print(
         f"{len(kokoro) // 4} Kokoro clips, {len(human) // 4} human recordings; pauses "
         f"{', '.join(map(str, PAUSES_MS))} ms spliced at the quietest gap of the middle third; "
