@@ -89,6 +89,8 @@ async def turn_end_s(voice: float, words: FixedWords | None, detection: Any = No
         speech,
         config,
         on_speech_started=nothing,
+        on_speech_suspected=nothing,
+        on_speech_cleared=nothing,
         on_transcript=lambda text, finished: None,
         on_user_turn=on_user_turn,
         model_is_audible=lambda: False,
