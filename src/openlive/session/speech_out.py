@@ -18,7 +18,7 @@ import numpy as np
 
 from ..audio.clock import PlaybackClock
 from ..audio.pcm import OUTPUT_MIME, OUTPUT_RATE
-from ..engines.tts.base import TTSEngine
+from ..engines.tts.base import StreamingTTS, TTSEngine
 from ..engines.tts.text import ClauseSplitter, speakable
 from ..protocol.b64 import encode_standard
 from ..protocol.server_messages import (
@@ -112,6 +112,8 @@ class SpeechOutput:
         loop = asyncio.get_running_loop()
         text = clause.text
         engine = self.fast_tts if (self.fell_back and self.fast_tts) else self.tts
+        if isinstance(engine, StreamingTTS) and await self._speak_streamed(clause, engine):
+            return
         started = self._clock.now()
         try:
             audio = await loop.run_in_executor(
@@ -129,10 +131,35 @@ class SpeechOutput:
                 lambda: fast_tts.synthesize(text, voice=self.voice, language=self.language),
             )
         self._maybe_fall_back(self._clock.now() - started, len(audio))
+        self._start_clause(clause)
+        self._send_audio(clause, audio)
+
+    async def _speak_streamed(self, clause: SpokenClause, engine: StreamingTTS) -> bool:
+        """Send a remote engine's audio as it arrives. False when it failed before any audio
+        and the fast voice can say the clause instead (and the rest of the reply)."""
+        started = False
+        try:
+            async for audio in engine.stream(clause.text, voice=self.voice, language=self.language):
+                if not started:
+                    self._start_clause(clause)
+                    started = True
+                self._send_audio(clause, audio)
+        except Exception:
+            if started or self.fast_tts is None or engine is self.fast_tts:
+                raise
+            log.exception("remote TTS failed; switching this reply to the fast voice")
+            self.fell_back = True
+            return False
+        return True
+
+    def _start_clause(self, clause: SpokenClause) -> None:
         self.clauses.append(clause)
         if self._transcribe:
-            transcript = Transcription(text=text + " ")
+            transcript = Transcription(text=clause.text + " ")
             self._emit(ServerMessage(server_content=ServerContent(output_transcription=transcript)))
+
+    def _send_audio(self, clause: SpokenClause, audio: np.ndarray) -> None:
+        """Queue the clause's next audio (the last clause started) in ≤ 200 ms messages."""
         pcm = np.asarray(audio, dtype="<i2").tobytes()
         step = CHUNK_SAMPLES * 2
         for offset in range(0, len(pcm), step):
