@@ -49,7 +49,7 @@ from .services import SessionServices
 from .snapshot import restore_snapshot, take_snapshot
 from .state import HELD_REPLIES_START_AFTER, REPLY_EVENT, Input, Record, Turn, TurnEvent
 from .tools import PendingCalls, ToolBox, cancelled_results
-from .trace import TurnTrace
+from .trace import TurnRecord, TurnTrace
 from .usage import usage_metadata
 
 log = logging.getLogger("openlive.session")
@@ -119,6 +119,7 @@ class LiveSession:
         self._reply_when_idle: TurnEvent | None = None
         self._search_query = ""  # the user's latest words, searched when the reply starts
         self._last_spoken = LastSpoken()  # the previous reply, for the echo guard
+        self._turns_ended = 0  # numbers the turns in traces
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -320,9 +321,16 @@ class LiveSession:
                 self.conversation.append_message(entry)
             self.outbox.put(ServerMessage(server_content=ServerContent(interrupted=True)))
         reply.trace.first_audio = output.first_audio_at
+        reply.trace.ended, reply.trace.playback_end = now, output.playback_end()
         reply.trace.log(self.session_id)
         if self.services.observe_turn is not None:
             self.services.observe_turn(self.config.modality, event.value, reply.trace.stages_ms())
+        self._turns_ended += 1
+        if self.services.trace_turn is not None:
+            record = TurnRecord(
+                self.session_id, self._turns_ended, self.config.modality, event.value
+            )
+            self.services.trace_turn(record, reply.trace)
         if self.config.modality == "AUDIO":
             self._last_spoken = LastSpoken(output.spoken_text(), output.playback_end() or now)
         heard = (
