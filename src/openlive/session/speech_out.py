@@ -112,8 +112,11 @@ class SpeechOutput:
         loop = asyncio.get_running_loop()
         text = clause.text
         engine = self.fast_tts if (self.fell_back and self.fast_tts) else self.tts
-        if isinstance(engine, StreamingTTS) and await self._speak_streamed(clause, engine):
-            return
+        if isinstance(engine, StreamingTTS):
+            if await self._speak_streamed(clause, engine):
+                return
+            assert self.fast_tts is not None  # it failed, and the fast voice takes over
+            engine = self.fast_tts
         started = self._clock.now()
         try:
             audio = await loop.run_in_executor(
