@@ -20,10 +20,13 @@ from ..speech_servers import FASTKOKORO, SpeechServer, start_kokoro_server, star
 from ..wer import wer
 from .test_voice import (
     Microphone,
+    VoiceTurn,
     assert_audio_parts_are_well_formed,
     assert_completed,
+    assert_history_keeps_what_was_heard,
     lexical,
     receive_voice_turn,
+    talk_over_reply,
     to_16k,
     voice_config,
 )
@@ -120,4 +123,37 @@ async def test_a_spoken_turn_is_recognised_and_answered_by_the_remote_servers(
     reply_asr.close()
     assert turn.output_text.strip()
     assert wer(lexical(turn.output_text), lexical(heard)) <= 0.4, (turn.output_text, heard)
+    remote_voice_server.assert_loop_errors_handled()
+
+
+STORY = "Please tell me a long story about a brave little dragon."
+STOP = "Wait, stop, tell me about dogs instead."
+
+
+async def test_barge_in_cuts_off_a_remote_voice_reply(
+    remote_voice_server: ServerProcess, kokoro_server: SpeechServer, speech: SpeechMaker
+) -> None:
+    """The reply streams from the remote server; the user talks over it: interrupted comes while
+    they talk, and history keeps only the part of the remote audio that was played."""
+    instruction = "Remote barge-in test 5e2. You tell long stories."
+    config = voice_config(1000, system_instruction=instruction)
+
+    def after_a_second_of_story(reply: VoiceTurn) -> float | None:
+        return reply.first("audio") + 1.0 if reply.audio_seconds >= 3.0 else None
+
+    client = client_for(remote_voice_server)
+    async with (
+        client.aio.live.connect(model=MODEL, config=config) as session,
+        Microphone(session) as mic,
+    ):
+        mic.say(STORY, speech.say(STORY))
+        talk = await talk_over_reply(
+            session, mic, (STOP, speech.say(STOP)), after_a_second_of_story
+        )
+
+    events = talk.reply.events()
+    assert events[-2:] == ["interrupted", "turnComplete"], events
+    interrupted_at = talk.reply.first("interrupted")
+    assert talk.said.onset < interrupted_at < talk.said.end, (talk.said.onset, interrupted_at)
+    assert_history_keeps_what_was_heard(remote_voice_server, instruction, talk)
     remote_voice_server.assert_loop_errors_handled()
