@@ -62,6 +62,21 @@ def serve(
     llm_threads: Annotated[
         int | None, typer.Option(help="CPU threads for the embedded LLM.")
     ] = None,
+    asr: Annotated[
+        str | None, typer.Option(help="embedded | openai:<base_url> (/audio/transcriptions).")
+    ] = None,
+    asr_model: Annotated[str | None, typer.Option(help="Model name for an openai: ASR.")] = None,
+    tts: Annotated[
+        str | None, typer.Option(help="embedded | openai:<base_url> (/audio/speech, PCM).")
+    ] = None,
+    tts_model: Annotated[str | None, typer.Option(help="Model name for an openai: TTS.")] = None,
+    tts_voices: Annotated[
+        str | None,
+        typer.Option(help="openai: TTS voices: Name=server_voice,...; *=voice for the rest."),
+    ] = None,
+    otlp_endpoint: Annotated[
+        str | None, typer.Option(help="Export per-turn traces over OTLP/HTTP to this URL.")
+    ] = None,
     api_key: Annotated[
         list[str] | None, typer.Option(help="Accept only this API key (repeatable).")
     ] = None,
@@ -104,6 +119,12 @@ def serve(
             llm=llm,
             llm_model=llm_model,
             llm_threads=llm_threads,
+            asr=asr,
+            asr_model=asr_model,
+            tts=tts,
+            tts_model=tts_model,
+            tts_voices=tts_voices,
+            otlp_endpoint=otlp_endpoint,
             api_keys=api_key,
             api_keys_file=api_keys_file,
             allowed_models=allowed_model,

@@ -172,6 +172,29 @@ class Settings(BaseSettings):
     max_new_sessions_per_minute: int = 0
     """New sessions per key per minute; 0 = unlimited."""
 
+    # Scale-out: remote speech engines and traces (docs/deploy.md)
+    asr: str = "embedded"
+    """``embedded`` (Whisper in this process) or ``openai:<base_url>`` for any server with an
+    OpenAI-compatible ``/audio/transcriptions`` (faster-whisper-server, speaches, vLLM)."""
+    asr_model: str = "whisper-1"
+    """The ``model`` an ``openai:`` transcription server is asked for."""
+    asr_api_key: str = ""
+    tts: str = "embedded"
+    """``embedded`` (Kokoro or the fast voice in this process, see tts_mode) or
+    ``openai:<base_url>`` for any server with an OpenAI-compatible ``/audio/speech`` that can
+    answer raw PCM (fastkokoro, Kokoro-FastAPI, speaches)."""
+    tts_model: str = "kokoro"
+    tts_api_key: str = ""
+    tts_voices: str = ""
+    """``openai:`` TTS: Gemini voice → server voice, ``Puck=am_puck,Kore=af_kore,*=alloy``;
+    unnamed voices get the Kokoro style the embedded engine uses for them (``*`` overrides)."""
+    speech_timeout_s: float = 30.0
+    """One request to a remote speech server may take this long."""
+    otlp_endpoint: str = ""
+    """Export an OpenTelemetry trace per turn over OTLP/HTTP to this collector (for example
+    ``http://collector:4318``); empty: no tracing, at no cost."""
+    otel_service_name: str = "openlive"
+
     log_level: str = "info"
 
     @field_validator("api_keys", "allowed_models", "tls_hosts", mode="before")

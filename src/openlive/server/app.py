@@ -40,11 +40,18 @@ def create_app(runtime: Runtime, *, progress: ProgressHook | None = None) -> Sta
             await runtime.aclose()
 
     async def healthz(request: Request) -> JSONResponse:
+        if runtime.draining:
+            # A balancer's health check takes this node out while its sessions move elsewhere.
+            return JSONResponse({"status": "draining"}, status_code=503)
         if runtime.ready.is_set():
-            body = {"status": "ok", "llm": runtime.llm.description}
+            health = {"status": "ok", "llm": runtime.llm.description}
             if runtime.voice_llm is not None:
-                body["voice_llm"] = runtime.voice_llm.description
-            return JSONResponse(body)
+                health["voice_llm"] = runtime.voice_llm.description
+            if runtime.speech is not None:
+                # Which speech engines answer here: remote servers are named by their URL.
+                health["asr"] = getattr(runtime.speech.asr, "description", "embedded Whisper")
+                health["tts"] = runtime.speech.tts.description
+            return JSONResponse(health)
         status = "failed" if runtime.failed else "loading"
         return JSONResponse({"status": status}, status_code=503)
 

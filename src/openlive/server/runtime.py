@@ -20,6 +20,7 @@ from ..settings import Settings
 from ..store import open_store
 from .metrics import Metrics
 from .speech_loader import load_speech
+from .telemetry import otlp_turn_spans
 from .vision_loader import close_vision, load_vision
 
 log = logging.getLogger("openlive.runtime")
@@ -54,6 +55,7 @@ class Runtime:
         )
         self.metrics = Metrics()
         self.turn_timings = TurnTimings()
+        self.turn_spans = otlp_turn_spans(settings)
         self.draining = False
 
     @property
@@ -70,6 +72,7 @@ class Runtime:
             context_tokens=self.settings.llm_context,
             observe_turn=self.metrics.observe_turn,
             turn_timings=self.turn_timings,
+            trace_turn=self.turn_spans,
             tool_calling=self.tool_calling,
             tool_filler_delay_s=self.settings.tool_filler_delay_s,
             tool_filler_text=self.settings.tool_filler_text,
@@ -132,3 +135,11 @@ class Runtime:
             self.speech.asr_executor.shutdown(wait=False, cancel_futures=True)
             self.speech.tts_executor.shutdown(wait=False, cancel_futures=True)
         close_vision(self.vision)
+        if self.speech is not None:
+            for engine in (self.speech.asr, self.speech.tts):
+                if hasattr(engine, "aclose"):
+                    await engine.aclose()
+                elif hasattr(engine, "close"):
+                    engine.close()
+        if self.turn_spans is not None:
+            await asyncio.to_thread(self.turn_spans.shutdown)  # flush what is still queued

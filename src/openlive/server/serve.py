@@ -15,6 +15,7 @@ from ..settings import Settings
 from .app import create_app
 from .runtime import Runtime
 from .speech_loader import SpeechUnavailable
+from .telemetry import TelemetryUnavailable
 from .tls import CertificateFiles, TLSConfigError, ensure_certificate, operator_certificate
 
 # Our own size check gives a clear 1007; the transport's limit only stops absurd frames.
@@ -64,7 +65,7 @@ async def run_server(settings: Settings, console: Console) -> None:
             raise SystemExit(1) from None
     try:
         runtime = Runtime(settings)
-    except (LLMError, SpeechUnavailable) as error:
+    except (LLMError, SpeechUnavailable, TelemetryUnavailable) as error:
         console.print(f"[red]could not start:[/] {error}")
         raise SystemExit(1) from None
     status = console.status("starting", spinner="dots")

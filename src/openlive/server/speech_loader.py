@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ..assets import AssetsMissing, InstallFailed, ensure_speech_assets
 from ..session import SpeechServices
 from ..settings import Settings
+from .remote_speech import BadEngineSetting, remote_asr, remote_tts
 
 
 class SpeechUnavailable(Exception):
@@ -20,7 +21,9 @@ async def load_speech(
     settings: Settings, report: Callable[[str, str], None], llm: object | None = None
 ) -> SpeechServices:
     """``llm``: the loaded LLM engine, for the words' end-of-turn signal when it can give one."""
+    from ..engines.asr.openai_compat import OpenAICompatibleASR, RemoteASRError
     from ..engines.asr.whisper import WhisperASR
+    from ..engines.tts.base import TTSError
     from ..engines.tts.registry import create_fast_tts, create_tts_engine
     from ..engines.turn.smart_turn import SmartTurn
     from ..engines.turn.text_eou import text_end_of_turn
@@ -45,34 +48,44 @@ async def load_speech(
     vad = await step("vad", SileroVAD)
     turn = await step("end of turn", lambda: SmartTurn(assets.smart_turn_model, threads=1))
 
-    def load_asr() -> WhisperASR:
-        asr = WhisperASR(assets.whisper_dir, threads=settings.asr_threads, workers=2, vad=vad)
+    def load_asr() -> OpenAICompatibleASR | WhisperASR:
+        asr: OpenAICompatibleASR | WhisperASR | None = remote_asr(settings, vad)
+        if asr is None:
+            asr = WhisperASR(assets.whisper_dir, threads=settings.asr_threads, workers=2, vad=vad)
         asr.load()
         return asr
 
-    asr = await step("speech recognition", load_asr)
+    try:
+        asr = await step("speech recognition", load_asr)
+    except (RemoteASRError, BadEngineSetting) as error:
+        raise SpeechUnavailable(str(error)) from error
 
     def load_tts() -> tuple[object, object]:
         fast = create_fast_tts(settings, assets)
         fast.load()
-        if settings.tts_mode == "fast":
+        if settings.tts_mode == "fast" and not settings.tts.startswith("openai:"):
             return fast, fast
-        quality = create_tts_engine(settings, assets)
+        quality = remote_tts(settings) or create_tts_engine(settings, assets)
         quality.load()
         return quality, fast
 
-    tts, fast_tts = await step("speech synthesis", load_tts)
+    try:
+        tts, fast_tts = await step("speech synthesis", load_tts)
+    except (TTSError, BadEngineSetting) as error:
+        raise SpeechUnavailable(str(error)) from error
     text_turn = None
     if llm is not None and settings.turn_text_signal:
         text_turn = await loop.run_in_executor(None, text_end_of_turn, llm)
         report("end of turn", "words signal " + ("on" if text_turn else "off (LLM cannot give it)"))
+    # A remote server's requests wait on the network, not on our cores: let more of them out.
+    asr_workers = 16 if isinstance(asr, OpenAICompatibleASR) else 2
     return SpeechServices(
         vad=vad,
         turn=turn,
         asr=asr,
         tts=tts,  # type: ignore[arg-type]
         fast_tts=fast_tts if settings.tts_fallback else None,  # type: ignore[arg-type]
-        asr_executor=ThreadPoolExecutor(max_workers=2, thread_name_prefix="listen"),
+        asr_executor=ThreadPoolExecutor(max_workers=asr_workers, thread_name_prefix="listen"),
         tts_executor=ThreadPoolExecutor(max_workers=2, thread_name_prefix="speak"),
         coalesce_ms=settings.audio_coalesce_ms,
         text_turn=text_turn,

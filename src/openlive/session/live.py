@@ -59,7 +59,7 @@ from .state import (
     TurnEvent,
 )
 from .tools import PendingCalls, ToolBox, cancelled_results
-from .trace import TurnTrace
+from .trace import TurnRecord, TurnTrace
 from .usage import usage_metadata
 
 log = logging.getLogger("openlive.session")
@@ -140,6 +140,7 @@ class LiveSession:
         self._search_query = ""  # the user's latest words, searched when the reply starts
         self._last_spoken = LastSpoken()  # the previous reply, for the echo guard
         self._paused: RunningReply | None = None  # its audio stopped by a possible barge-in
+        self._turns_ended = 0  # numbers the turns in traces
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -413,6 +414,7 @@ class LiveSession:
                 self.outbox.put(ServerMessage(server_content=ServerContent(interrupted=True)))
         self._paused = None
         reply.trace.first_audio = output.first_audio_at
+        reply.trace.ended, reply.trace.playback_end = now, output.playback_end()
         reply.trace.log(self.session_id)
         if self.services.observe_turn is not None:
             self.services.observe_turn(self.config.modality, event.value, reply.trace.stages_ms())
@@ -421,6 +423,12 @@ class LiveSession:
             self.services.turn_timings.add(
                 self.session_id, reply.trace, modality=self.config.modality, outcome=event.value
             )
+        self._turns_ended += 1
+        if self.services.trace_turn is not None:
+            record = TurnRecord(
+                self.session_id, self._turns_ended, self.config.modality, event.value
+            )
+            self.services.trace_turn(record, reply.trace)
         if self.config.modality == "AUDIO":
             self._last_spoken = LastSpoken(output.spoken_text(), output.playback_end() or now)
         heard = (

@@ -47,7 +47,7 @@ from .services import SessionServices
 from .spoken_budget import HARD_MAX_TOKENS, SpokenBudget
 from .state import TurnEvent
 from .tools import PendingCall, PendingCalls, ToolBox, new_call_id
-from .trace import TurnTrace
+from .trace import ToolCallSpan, TurnTrace
 
 log = logging.getLogger("openlive.session")
 
@@ -172,6 +172,8 @@ class ReplyPipeline:
                 context.conversation.append_message(placeholder)
         function_calls = [FunctionCallOut(id=r.id, name=r.name, args=r.args) for r in records]
         context.emit(ServerMessage(tool_call=ToolCall(function_calls=function_calls)))
+        span = ToolCallSpan(tuple(r.name for r in records), context.clock.now())
+        reply.trace.tool_calls.append(span)
         if not waiting:
             return
         context.calls_waiting()
@@ -193,6 +195,7 @@ class ReplyPipeline:
                 await answered
         finally:
             answered.cancel()
+        span.answered = clock.now()
         context.transition(TurnEvent.TOOL_TIMED_OUT if timed_out else TurnEvent.TOOL_RESPONDED)
         reply.step += 1
         for call in waiting:

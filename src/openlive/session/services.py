@@ -13,6 +13,7 @@ from ..engines.search import SearchProvider
 from ..engines.tts.base import TTSEngine
 from .clock import MONOTONIC, Clock
 from .resumption import Resumption
+from .trace import TurnRecord, TurnTrace
 from .turn_timings import TurnTimings
 from .watchdog import DEFAULT_STALL_S
 
@@ -62,6 +63,9 @@ class SessionServices:
     """(modality, outcome, stage timings in ms) at the end of every model turn: metrics."""
     turn_timings: TurnTimings | None = None
     """Each session's recent turn traces, for the demo page's waterfall (turn_timings.py)."""
+    trace_turn: Callable[[TurnRecord, TurnTrace], None] | None = None
+    """The turn and its stage times at the end of every model turn: OpenTelemetry spans
+    (server/telemetry.py); None when tracing is off, so a turn pays nothing for it."""
     context_tokens: int = 8192
     """The model's context window per session (what the engine gives one conversation)."""
     clock: Clock = MONOTONIC

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..audio.clock import PlaybackClock
 from ..audio.pcm import OUTPUT_MIME, OUTPUT_RATE
-from ..engines.tts.base import TTSEngine
+from ..engines.tts.base import StreamingTTS, TTSEngine
 from ..engines.tts.text import ClauseSplitter, speakable
 from ..protocol.b64 import encode_standard
 from ..protocol.server_messages import (
@@ -120,6 +120,11 @@ class SpeechOutput:
         loop = asyncio.get_running_loop()
         text = clause.text
         engine = self.fast_tts if (self.fell_back and self.fast_tts) else self.tts
+        if isinstance(engine, StreamingTTS):
+            if await self._speak_streamed(clause, engine):
+                return
+            assert self.fast_tts is not None  # it failed, and the fast voice takes over
+            engine = self.fast_tts
         started = self._clock.now()
         ahead = self._prefetched.pop(text, None) if engine is self.tts else None
         try:
@@ -141,11 +146,38 @@ class SpeechOutput:
                 lambda: fast_tts.synthesize(text, voice=self.voice, language=self.language),
             )
         self._maybe_fall_back(self._clock.now() - started, len(audio))
-        clause.pcm = np.asarray(audio, dtype="<i2").tobytes()
-        clause.samples = len(clause.pcm) // 2
+        self._start_clause(clause)
+        self._add_audio(clause, audio)
+
+    async def _speak_streamed(self, clause: SpokenClause, engine: StreamingTTS) -> bool:
+        """Send a remote engine's audio as it arrives. False when it failed before any audio
+        and the fast voice can say the clause instead (and the rest of the reply)."""
+        started = False
+        try:
+            async for audio in engine.stream(clause.text, voice=self.voice, language=self.language):
+                if not started:
+                    self._start_clause(clause)
+                    started = True
+                self._add_audio(clause, audio)
+        except Exception:
+            if started or self.fast_tts is None or engine is self.fast_tts:
+                raise
+            log.exception("remote TTS failed; switching this reply to the fast voice")
+            self.fell_back = True
+            return False
+        return True
+
+    def _start_clause(self, clause: SpokenClause) -> None:
         self.clauses.append(clause)
+
+    def _add_audio(self, clause: SpokenClause, audio: np.ndarray) -> None:
+        """The next audio of the last clause started: kept (a false barge-in sends its unheard
+        rest again), and sent unless the reply is paused."""
+        offset = len(clause.pcm)
+        clause.pcm += np.asarray(audio, dtype="<i2").tobytes()
+        clause.samples = len(clause.pcm) // 2
         if not self.paused:
-            self._send(len(self.clauses) - 1, 0)
+            self._send(len(self.clauses) - 1, offset)
 
     def _send(self, index: int, offset: int) -> None:
         """Queue clause ``index``'s audio from byte ``offset`` on, in ≤ 200 ms messages (its

@@ -14,6 +14,15 @@ POINTS = ("speechEnd", "turnEnd", "transcriptReady", "replyStart", "firstToken",
 
 
 @dataclass
+class ToolCallSpan:
+    """One ``toolCall`` message of the turn: sent, and answered (blocking calls only)."""
+
+    names: tuple[str, ...]
+    sent: float
+    answered: float | None = None
+
+
+@dataclass
 class TurnTrace:
     speech_end: float | None = None  # the user's last speech sample (estimated from audio time)
     turn_end: float | None = None  # the endpointer decided the turn is over
@@ -21,6 +30,9 @@ class TurnTrace:
     reply_start: float | None = None  # the LLM request went out
     first_token: float | None = None  # first LLM text
     first_audio: float | None = None  # first reply audio chunk queued for the socket
+    ended: float | None = None  # the turn ended (played out, interrupted or failed)
+    playback_end: float | None = None  # the client's playback of the reply ends (estimated)
+    tool_calls: list[ToolCallSpan] = field(default_factory=list)
     marks: dict[str, float] = field(default_factory=dict)
 
     def stages_ms(self) -> dict[str, float]:
@@ -67,3 +79,13 @@ class TurnTrace:
         stages = self.stages_ms()
         if stages:
             log.info("turn trace %s %s", session_id, json.dumps(stages))
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """Which turn a trace belongs to."""
+
+    session_id: str
+    turn: int  # 1, 2, ...: the session's model turns in the order they ended (this process)
+    modality: str
+    outcome: str  # the TurnEvent that ended it (played, interrupted, ...)

@@ -6,7 +6,8 @@ clauses (``text.ClauseSplitter``) so that the first one is heard early."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import AsyncIterator
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -44,3 +45,16 @@ class TTSEngine(Protocol):
 def to_pcm16(audio: np.ndarray) -> np.ndarray:
     """Float samples in [-1, 1] to int16, clipping rather than wrapping around on overshoot."""
     return (np.clip(audio, -1.0, 1.0) * 32767.0).astype(np.int16)
+
+
+@runtime_checkable
+class StreamingTTS(Protocol):
+    """An engine that can also stream a clause as it is made (a remote server): the session
+    sends each chunk on arrival instead of waiting for the whole clause, and cancelling the
+    iteration stops the synthesis."""
+
+    def stream(
+        self, text: str, *, voice: str, language: str | None = None
+    ) -> AsyncIterator[np.ndarray]:
+        """int16 mono PCM at 24 kHz, in chunks of any size."""
+        ...
