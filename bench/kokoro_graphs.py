@@ -153,8 +153,8 @@ def main() -> None:
             )
         console.print(table)
     console.print(
-        "cells: wall [/ CPU on one thread] ms of the synthesis = first-audio time of that clause "
-        "(real-time factor) · load with "
+        "cells: wall ms (/ CPU ms, on one thread) of the synthesis = first-audio time of that "
+        "clause (real-time factor) · load with "
         f"warm-up: {', '.join(f'{k} {v:.2f} s' for k, v in loads.items())} · "
         f"{os.cpu_count()} CPUs, loadavg {os.getloadavg()[0]:.1f}"
     )
