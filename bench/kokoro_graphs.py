@@ -149,7 +149,7 @@ def main() -> None:
             cells = {r.variant: r for r in rows if r.load == load and r.words == words}
             table.add_row(
                 str(words),
-                *(f"{cells[v.label].synth_ms:.0f} ms ({cells[v.label].rtf:.2f})" for v in variants),
+                *(_cell(cells[v.label], v) for v in variants),
             )
         console.print(table)
     console.print(
