@@ -102,9 +102,16 @@ class Settings(BaseSettings):
     """Judge the end of a turn by the words too: the LLM's probability that the user's text is
     over (embedded LLM only). Off: Smart Turn and the silence decide alone."""
     asr_threads: int = 1
-    tts_threads: int = 1
+    tts_threads: int = 0
+    """CPU threads for speech synthesis; 0 = automatic: Kokoro uses 1, and tries 2 at start only
+    where the LLM leaves two cores free while it decodes, keeping them when clearly faster (the
+    fast voice then uses 1)."""
     tts_mode: str = "quality"
     """``quality`` (Kokoro-82M, 30 distinct voices) or ``fast`` (hibari, one voice, ~50x faster)."""
+    tts_graph: str = "auto"
+    """Kokoro's graph: ``int8`` (as packaged; fastest on CPUs with VNNI), ``float`` (rebuilt from
+    the same weights at install; faster where integer convolution is slow) or ``auto``: time both
+    at start and keep the faster, which also sets how soon a reply's first clause is spoken."""
     tts_fallback: bool = True
     """In quality mode, switch a reply to the fast voice once a clause takes longer to make than
     to play (a slow or busy CPU), so speech never stalls; off: keep the chosen voice whatever
@@ -219,6 +226,9 @@ class Settings(BaseSettings):
             return self.llm_threads
         cores = os.cpu_count() or 2
         return max(1, cores // 2) if self.speech else min(8, cores)
+
+    def fast_tts_threads(self) -> int:
+        return self.tts_threads if self.tts_threads > 0 else 1
 
     def embedded_llm_prefill_threads(self) -> int:
         if self.llm_prefill_threads > 0:

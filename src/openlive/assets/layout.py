@@ -12,6 +12,7 @@ from .manifest import MANIFEST_NAME, Manifest
 
 WHISPER_DIR = "whisper-base"
 KOKORO_MODEL = "kokoro/kokoro-v1.0.int8.onnx"
+KOKORO_FLOAT_MODEL = "kokoro/kokoro-v1.0.float.onnx"  # rebuilt from the int8 one at install
 KOKORO_VOICES_DIR = "kokoro/voices"
 SMART_TURN_MODEL = "smart-turn/smart-turn-v3.2-cpu.onnx"
 
@@ -39,6 +40,9 @@ class SpeechAssets:
     whisper_dir: Path
     """A CTranslate2 Whisper model folder: ``WhisperModel(str(whisper_dir))`` loads it."""
     kokoro_model: Path
+    kokoro_float_model: Path
+    """The same weights as a float graph (``assets/kokoro_float.py``); faster than int8 on CPUs
+    without VNNI. Optional: an install from before it existed lacks it, and int8 still works."""
     kokoro_voices_dir: Path
     """One ``<id>.bin`` per Kokoro style: float32, shape (510, 1, 256)."""
     smart_turn_model: Path
@@ -50,6 +54,7 @@ class SpeechAssets:
             models_dir=root,
             whisper_dir=root / WHISPER_DIR,
             kokoro_model=root / KOKORO_MODEL,
+            kokoro_float_model=root / KOKORO_FLOAT_MODEL,
             kokoro_voices_dir=root / KOKORO_VOICES_DIR,
             smart_turn_model=root / SMART_TURN_MODEL,
         )

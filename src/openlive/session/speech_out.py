@@ -89,7 +89,9 @@ class SpeechOutput:
         queue: asyncio.Queue[tuple[str, type[Piece], int] | None] = asyncio.Queue()
 
         async def split() -> None:
-            splitter = ClauseSplitter(first_clause_words=FIRST_CLAUSE_WORDS)
+            # Kokoro sets its own from the warm-up on this CPU (engines/tts/calibrate.py).
+            first = getattr(self.tts, "first_clause_words", FIRST_CLAUSE_WORDS)
+            splitter = ClauseSplitter(first_clause_words=first)
             source: tuple[type[Piece], int] = (ModelText, 0)
             try:
                 async for piece in pieces:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from ...assets import AssetsMissing, SpeechAssets, speech_assets
 from ...settings import Settings
 from .base import TTSEngine, TTSError
@@ -26,11 +28,25 @@ def create_tts_engine(settings: Settings, assets: SpeechAssets | None = None) ->
                 assets = speech_assets(settings.models_dir)
             except AssetsMissing as error:
                 raise TTSError(str(error)) from error
-        return KokoroTTS.from_assets(assets, threads=settings.tts_threads)
+        return KokoroTTS.from_assets(
+            assets,
+            threads=settings.tts_threads,
+            graph=settings.tts_graph,
+            free_cores=_free_cores(settings),
+        )
     raise TTSError(f"unknown tts_mode {settings.tts_mode!r}; use one of {', '.join(MODES)}")
 
 
 def create_fast_tts(settings: Settings, assets: SpeechAssets | None = None) -> TTSEngine:
     """The fast engine, also the fallback when quality synthesis falls behind real time. Its
     model ships inside the hibari package, so it needs no installed assets."""
-    return FastTTS(threads=settings.tts_threads)
+    return FastTTS(threads=settings.fast_tts_threads())
+
+
+def _free_cores(settings: Settings) -> int:
+    """Cores the embedded LLM leaves while it decodes a reply, which is when Kokoro makes the
+    first clause; a remote LLM leaves them all."""
+    cores = os.cpu_count() or 1
+    if settings.llm.startswith("embedded"):
+        return max(1, cores - settings.embedded_llm_threads())
+    return cores
