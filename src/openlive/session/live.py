@@ -48,7 +48,7 @@ from .running import RunningReply
 from .services import SessionServices
 from .snapshot import restore_snapshot, take_snapshot
 from .speculation import FirstClauseVoice, RequestRecorder, SpeculativeLLM
-from .speech_out import FIRST_CLAUSE_WORDS
+from .speech_out import first_clause_words
 from .state import (
     HELD_REPLIES_START_AFTER,
     REPLY_EVENT,
@@ -278,7 +278,7 @@ class LiveSession:
             self.config.voice,
             self.config.language,
             speech.tts_executor,
-            FIRST_CLAUSE_WORDS,
+            first_clause_words(speech.tts),
         )
         speculation.prestart(first, voice if plain else None)
 

@@ -39,6 +39,12 @@ CHUNK_SAMPLES = OUTPUT_RATE // 5  # 200 ms: the most one message may carry
 FIRST_CLAUSE_WORDS = 4  # Kokoro: ~0.2 s fixed + ~0.07 s a word on one core; speak soon
 
 
+def first_clause_words(tts: TTSEngine) -> int:
+    """How many words the first clause may wait for: Kokoro sets its own from the warm-up on
+    this CPU (engines/tts/calibrate.py); speculation cuts its guess's first clause the same."""
+    return int(getattr(tts, "first_clause_words", FIRST_CLAUSE_WORDS))
+
+
 @dataclass
 class SpokenClause:
     text: str
@@ -89,9 +95,7 @@ class SpeechOutput:
         queue: asyncio.Queue[tuple[str, type[Piece], int] | None] = asyncio.Queue()
 
         async def split() -> None:
-            # Kokoro sets its own from the warm-up on this CPU (engines/tts/calibrate.py).
-            first = getattr(self.tts, "first_clause_words", FIRST_CLAUSE_WORDS)
-            splitter = ClauseSplitter(first_clause_words=first)
+            splitter = ClauseSplitter(first_clause_words=first_clause_words(self.tts))
             source: tuple[type[Piece], int] = (ModelText, 0)
             try:
                 async for piece in pieces:
