@@ -12,6 +12,8 @@ from .client_messages import MESSAGE_TYPES, Blob, ClientMessage, RealtimeInput, 
 from .errors import ProtocolError, invalid_json, unknown_field
 from .server_messages import ServerMessage
 
+DEFAULT_MAX_DEPTH = 64  # settings.max_json_depth; protobuf's own parser stops at 100
+
 _CAMEL_NAMES = {
     "setup": "setup",
     "client_content": "clientContent",
@@ -28,8 +30,13 @@ class Decoded:
     """``(name, path)`` of undeclared fields: the caller logs them or, in strict mode, refuses."""
 
 
-def decode_client_message(frame: str | bytes, *, max_bytes: int | None = None) -> Decoded:
-    """Decode one client frame (text or binary, UTF-8 JSON) into exactly one typed message."""
+def decode_client_message(
+    frame: str | bytes, *, max_bytes: int | None = None, max_depth: int = DEFAULT_MAX_DEPTH
+) -> Decoded:
+    """Decode one client frame (text or binary, UTF-8 JSON) into exactly one typed message.
+
+    The size is checked before parsing and the nesting depth before validation: both bound the
+    work one message can cost (docs/limits.md)."""
     size = len(frame.encode("utf-8", "surrogatepass") if isinstance(frame, str) else frame)
     if max_bytes is not None and size > max_bytes:
         raise ProtocolError(f"Request payload size exceeds the limit: {max_bytes} bytes.")
@@ -55,6 +62,8 @@ def decode_client_message(frame: str | bytes, *, max_bytes: int | None = None) -
     model_type = MESSAGE_TYPES[key]
     if model_type is RealtimeInput and (fast := _plain_audio(body)) is not None:
         return Decoded(fast)
+    if _deeper_than(body, max_depth - 1):
+        raise invalid_json(f"Message nested deeper than {max_depth} levels.")
     try:
         message = model_type.model_validate(body)
     except ValidationError as error:
@@ -66,6 +75,23 @@ def decode_client_message(frame: str | bytes, *, max_bytes: int | None = None) -
 
 
 _BLOB_KEYS = {"data", "mimeType", "mime_type"}
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    """Whether ``value`` nests more than ``limit`` levels of objects and arrays. Iterative: the
+    validator and the unknown-field walk recurse, so depth is refused before they run."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        children = (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        )
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def _plain_audio(body: dict) -> RealtimeInput | None:

@@ -40,7 +40,9 @@ class Runtime:
             settings.llm_tools, settings.llm, settings.llm_tools_reply
         )
         self.search = create_search_provider(settings)
-        self.store = open_store(settings.store, settings.data_dir / "sessions.db")
+        self.store = open_store(
+            settings.store, settings.data_dir / "sessions.db", timeout_s=settings.store_timeout_s
+        )
         self.resumption = Resumption(self.store, settings.resumption_ttl_s)
         self.connections: set = set()  # live Connection objects, for draining
         self.tokens = EphemeralTokens(self.store)
@@ -51,6 +53,12 @@ class Runtime:
         )
         self.metrics = Metrics()
         self.draining = False
+
+    @property
+    def saturated(self) -> bool:
+        """Every session slot is taken: new sessions would be refused."""
+        cap = self.settings.max_sessions
+        return bool(cap) and self.limits.open_sessions >= cap
 
     @property
     def services(self) -> SessionServices:

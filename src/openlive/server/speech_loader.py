@@ -67,4 +67,6 @@ async def load_speech(settings: Settings, report: Callable[[str, str], None]) ->
         asr_executor=ThreadPoolExecutor(max_workers=2, thread_name_prefix="listen"),
         tts_executor=ThreadPoolExecutor(max_workers=2, thread_name_prefix="speak"),
         coalesce_ms=settings.audio_coalesce_ms,
+        max_audio_message_s=settings.max_audio_message_s,
+        max_resamplers=settings.max_resamplers,
     )

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..audio.coalesce import PcmCoalescer
-from ..audio.decode import AudioDecoder, AudioFormatError
+from ..audio.decode import AudioDecoder, AudioFormatError, AudioLimitError
 from ..audio.pcm import INPUT_RATE
 from ..engines.listening import (
     EndOfTurnCandidate,
@@ -30,7 +30,7 @@ from ..engines.listening import (
     SpeechStarted,
     TurnEnded,
 )
-from ..protocol.errors import ProtocolError
+from ..protocol.errors import CloseCode, ProtocolError
 from .clock import MONOTONIC, Clock
 from .config import SessionConfig
 from .echo import is_own_echo
@@ -68,7 +68,7 @@ class Listener:
         self._overlapped_reply = False  # the utterance began while our audio was playing
         self._language = config.recognition_language
         self._turns: set[asyncio.Task[Any]] = set()  # spoken turns being finished (final ASR)
-        self._decoder = AudioDecoder()
+        self._decoder = AudioDecoder(speech.max_audio_message_s, speech.max_resamplers)
         self._coalescer = PcmCoalescer(speech.coalesce_ms)  # Firebase Web's 2.7 ms blobs
         self._endpointer = (
             Endpointer(speech.vad.new_stream(), EndpointerConfig.from_setup(config.detection))
@@ -96,7 +96,7 @@ class Listener:
             else:
                 samples = self._decoder.decode(data, mime_type)
         except AudioFormatError as error:
-            raise ProtocolError(str(error)) from None
+            raise _audio_error(error) from None
         if self._endpointer is None:
             if self._manual_audio is not None:
                 self._manual_audio.append(samples)
@@ -200,11 +200,11 @@ class Listener:
     async def recognise_clip(self, data: bytes, mime_type: str) -> str:
         """A whole recording (a ``clientContent`` audio part): the words in it, recognised as a
         manual turn's audio is. It has its own decoder: it is no piece of the live stream."""
-        decoder = AudioDecoder()
+        decoder = AudioDecoder(self.speech.max_audio_message_s)
         try:
             samples = await asyncio.to_thread(decoder.decode, data, mime_type or "audio/pcm")
         except AudioFormatError as error:
-            raise ProtocolError(str(error)) from None
+            raise _audio_error(error) from None
         finally:
             decoder.close()
         return await self._recognise(samples) if len(samples) >= INPUT_RATE // 10 else ""
@@ -307,3 +307,11 @@ class Listener:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("listener task failed", exc_info=task.exception())
+
+
+def _audio_error(error: AudioFormatError) -> ProtocolError:
+    """A malformed blob is 1007; one past a limit (docs/limits.md) is 1008."""
+    limit = isinstance(error, AudioLimitError)
+    return ProtocolError(
+        str(error), CloseCode.POLICY_VIOLATION if limit else CloseCode.INVALID_PAYLOAD
+    )

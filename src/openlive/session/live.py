@@ -65,8 +65,11 @@ class LiveSession:
         services: SessionServices,
         *,
         restored: dict[str, Any] | None = None,
+        owner: dict[str, str | None] | None = None,
+        max_outbox_messages: int = 0,
     ) -> None:
         self.setup = setup
+        self.owner = owner  # who may resume this session (auth/owner.py), kept in snapshots
         self.route = route
         self.services = services
         self.clock = services.clock
@@ -74,7 +77,7 @@ class LiveSession:
         self.config: SessionConfig = resolve_config(
             setup, speech_available=services.speech is not None
         )
-        self.outbox = Outbox()
+        self.outbox = Outbox(max_outbox_messages)
         self.turn = Turn()
         self.conversation = Conversation(instruction_text(setup.system_instruction))
         self.pending = PendingCalls()
@@ -142,7 +145,8 @@ class LiveSession:
 
     def snapshot(self) -> dict[str, Any]:
         """Everything needed to continue this conversation elsewhere (session/snapshot.py)."""
-        return take_snapshot(self.session_id, self.setup, self.conversation, self.pending)
+        snapshot = take_snapshot(self.session_id, self.setup, self.conversation, self.pending)
+        return {**snapshot, "owner": self.owner}
 
     # -- input --------------------------------------------------------------------------------
 

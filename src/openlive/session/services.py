@@ -26,6 +26,8 @@ class SpeechServices:
     asr_executor: Executor
     tts_executor: Executor
     coalesce_ms: int = 20  # tiny PCM blobs are held until this much audio (audio/coalesce.py)
+    max_audio_message_s: float = 60.0  # per blob (audio/decode.py, docs/limits.md)
+    max_resamplers: int = 4
 
 
 @dataclass(frozen=True)
