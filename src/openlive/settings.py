@@ -178,6 +178,11 @@ class Settings(BaseSettings):
     """Distinct declared PCM rates a session keeps a resampler for; the oldest is dropped."""
     max_outbox_messages: int = 20_000
     """Messages queued for a client that does not read them; more closes with 1008."""
+    max_held_messages: int = 1000
+    """Messages held (to be recorded) while a reply runs; more closes with 1008."""
+    max_content_bytes: int = 256 * 1024 * 1024
+    """Bytes of clientContent, toolResponse, contextUpdate and realtimeInput text one
+    connection may send in all (what grows the history); more closes with 1008."""
     send_timeout_s: float = 30.0
     """A send to the client that makes no progress for this long ends the connection."""
     max_token_request_bytes: int = 1024 * 1024

@@ -18,6 +18,7 @@ import pytest
 from openlive.protocol.server_messages import ServerMessage
 from openlive.server.connection import Connection, _Disconnected
 from openlive.session.outbox import Close, Outbox
+from openlive.settings import Settings
 
 
 class LeavingClient:
@@ -33,7 +34,7 @@ class LeavingClient:
 
 
 def connection(websocket: object, send_timeout_s: float = 30.0) -> Connection:
-    settings = SimpleNamespace(max_message_bytes=1 << 20, send_timeout_s=send_timeout_s)
+    settings = Settings(max_message_bytes=1 << 20, send_timeout_s=send_timeout_s)
     closes = SimpleNamespace(labels=lambda **_: SimpleNamespace(inc=lambda: None))
     runtime = SimpleNamespace(settings=settings, metrics=SimpleNamespace(closes=closes))
     return Connection(websocket, runtime)  # type: ignore[arg-type]

@@ -110,3 +110,18 @@ def test_only_the_owner_resumes() -> None:
     # Made while no keys were configured: anyone.
     Owner(key=key_b).check_resume(Owner().to_json())
     Owner(key=key_b).check_resume(None)
+
+
+async def test_messages_held_while_a_reply_runs_are_bounded() -> None:
+    from .session_fakes import TEXT_SETUP, Bench, Hang, ScriptedLLM
+
+    setup = {**TEXT_SETUP, "realtimeInputConfig": {"activityHandling": "NO_INTERRUPTION"}}
+    async with Bench(setup, ScriptedLLM(["Thinking", Hang()])) as bench:
+        bench.session._max_held = 3
+        await bench.say("first")  # the reply runs (and hangs): what follows is held
+        for n in range(3):
+            await bench.say(f"held {n}")
+        with pytest.raises(ProtocolError) as raised:
+            await bench.say("one too many")
+    assert raised.value.code == 1008
+    assert "held while a reply runs" in raised.value.reason

@@ -12,7 +12,7 @@ from ..auth.keys import key_is_valid
 from ..auth.owner import Owner, fingerprint
 from ..auth.tokens import PREFIX as TOKEN_PREFIX
 from ..auth.tokens import apply_constraints, locked_context_fields
-from ..protocol.client_messages import ClientMessage, ContextUpdate, Setup
+from ..protocol.client_messages import ClientMessage, ContextUpdate, RealtimeInput, Setup
 from ..protocol.codec import decode_client_message, encode_server_message
 from ..protocol.errors import (
     INTERNAL_ERROR_REASON,
@@ -87,6 +87,7 @@ class Connection:
                 restored=restored,
                 owner=self._owner.to_json(),
                 max_outbox_messages=self.settings.max_outbox_messages,
+                max_held_messages=self.settings.max_held_messages,
             )
             metrics = self.runtime.metrics
             metrics.sessions.labels(kind="resumed" if restored else "new").inc()
@@ -294,9 +295,19 @@ class Connection:
             raise failures[0]
 
     async def _read(self, session: LiveSession) -> None:
+        content_bytes, limit = 0, self.settings.max_content_bytes
         while True:
             frame = await self._receive_frame()
-            await session.handle(self._decode(frame))
+            message = self._decode(frame)
+            if not (isinstance(message, RealtimeInput) and message.text is None):
+                # Everything but media grows the history; media has its own limits.
+                content_bytes += len(frame)
+                if content_bytes > limit:
+                    raise ProtocolError(
+                        f"The session sent more than {limit} bytes of content.",
+                        CloseCode.POLICY_VIOLATION,
+                    )
+            await session.handle(message)
 
     async def _write(self, session: LiveSession) -> None:
         while True:

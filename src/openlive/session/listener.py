@@ -40,6 +40,7 @@ from .trace import TurnTrace
 log = logging.getLogger("openlive.listener")
 
 PARTIAL_EVERY_S = 1.0
+VAD_SLICE_SAMPLES = INPUT_RATE // 4  # 250 ms: a few ms of VAD between yields to the loop
 
 
 class Listener:
@@ -101,8 +102,13 @@ class Listener:
             if self._manual_audio is not None:
                 self._manual_audio.append(samples)
             return
-        for event in self._endpointer.feed(samples):
-            await self._on_event(event)
+        # One large blob is endpointed in slices, yielding between them: the VAD of a minute of
+        # audio would otherwise hold the event loop (every session) for its whole run.
+        for start in range(0, len(samples), VAD_SLICE_SAMPLES):
+            if start:
+                await asyncio.sleep(0)
+            for event in self._endpointer.feed(samples[start : start + VAD_SLICE_SAMPLES]):
+                await self._on_event(event)
         await self._check_barge_in()
         self._maybe_partial()
 

@@ -67,6 +67,7 @@ class LiveSession:
         restored: dict[str, Any] | None = None,
         owner: dict[str, str | None] | None = None,
         max_outbox_messages: int = 0,
+        max_held_messages: int = 0,
     ) -> None:
         self.setup = setup
         self.owner = owner  # who may resume this session (auth/owner.py), kept in snapshots
@@ -119,6 +120,7 @@ class LiveSession:
         # Input that arrives while a reply runs and must not interrupt it (session/state.py):
         # history gets it after the reply, in arrival order, then maybe a reply of its own.
         self._held: list[dict[str, Any]] = []
+        self._max_held = max_held_messages  # 0: no bound (docs/limits.md)
         self._reply_when_idle: TurnEvent | None = None
         self._search_query = ""  # the user's latest words, searched when the reply starts
         self._last_spoken = LastSpoken()  # the previous reply, for the echo guard
@@ -162,6 +164,12 @@ class LiveSession:
                 self._on_tool_response(message)
             case ContextUpdate():
                 self._on_context_update(message)
+        if self._max_held and len(self._held) > self._max_held:
+            # A client that keeps sending while a reply runs would grow this without end.
+            raise ProtocolError(
+                f"More than {self._max_held} messages held while a reply runs.",
+                CloseCode.POLICY_VIOLATION,
+            )
 
     async def _on_client_content(self, message: ClientContent) -> None:
         if (arrived := await self.content.read(message)) is None:

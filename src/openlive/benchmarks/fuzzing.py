@@ -1,4 +1,4 @@
-"""A seeded mutator over every client message kind, for the hostile-input tests and bench/fuzz.py.
+"""A seeded mutator over every client message kind, for tests/e2e/test_fuzz.py and bench/fuzz.py.
 
 Each case is a short list of frames for one connection: a setup (usually valid), then messages of
 every kind, some mutated: values swapped for other types, bad base64, wrong MIME types, deep
@@ -166,17 +166,18 @@ def case(rng: random.Random) -> list[str | bytes]:
 CLEAN_CLOSES = {1000, 1007, 1008}
 
 
-async def fuzz_connection(server: Any, frames: list[str | bytes], settle_s: float = 1.0) -> int:
-    """Send ``frames`` on one connection; the close code the server chose (1000 when the
-    session was still open after ``settle_s`` and we closed it). 1006: no close frame."""
+async def fuzz_connection(
+    url: str, frames: list[str | bytes], *, ssl: Any = None, settle_s: float = 1.0
+) -> int:
+    """Send ``frames`` on one connection to ``url``; the close code the server chose (1000
+    when the session was still open after ``settle_s`` and we closed it; 1006: no close
+    frame)."""
     import asyncio
 
     import websockets
 
-    from .raw_ws import connect
-
     try:
-        async with connect(server, open_timeout=30) as ws:
+        async with websockets.connect(url, ssl=ssl, max_size=2**24, open_timeout=30) as ws:
             try:
                 for frame in frames:
                     await ws.send(frame)
@@ -185,15 +186,15 @@ async def fuzz_connection(server: Any, frames: list[str | bytes], settle_s: floa
                         await ws.recv()
             except TimeoutError:
                 return 1000
-            except websockets.ConnectionClosed as closed:
-                return closed.rcvd.code if closed.rcvd is not None else 1006
     except websockets.ConnectionClosed as closed:
         return closed.rcvd.code if closed.rcvd is not None else 1006
     return 1000
 
 
-async def fuzz(server: Any, seed: int, connections: int, concurrency: int = 8) -> dict[int, int]:
-    """Run ``connections`` fuzzed cases from ``seed``; close codes counted."""
+async def fuzz(
+    url: str, seed: int, connections: int, *, ssl: Any = None, concurrency: int = 8
+) -> dict[int, int]:
+    """Run ``connections`` fuzzed cases from ``seed`` against ``url``; close codes counted."""
     import asyncio
     from collections import Counter
 
@@ -204,7 +205,7 @@ async def fuzz(server: Any, seed: int, connections: int, concurrency: int = 8) -
 
     async def one(frames: list[str | bytes]) -> None:
         async with gate:
-            codes[await fuzz_connection(server, frames)] += 1
+            codes[await fuzz_connection(url, frames, ssl=ssl)] += 1
 
     await asyncio.gather(*(one(frames) for frames in cases))
     return dict(codes)
