@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import signal
+import ssl
 import stat
 import zlib
 
@@ -35,11 +36,15 @@ def keyed_server(tmp_path_factory: pytest.TempPathFactory):
         KEY_A,
         "--api-key",
         KEY_B,
-        tls=False,
+        # TLS: the header timeout must also hold (and stay quiet) on TLS transports.
         env={"OPENLIVE_MAX_SESSIONS_PER_KEY": "2", "OPENLIVE_HEADER_TIMEOUT_S": "1"},
     )
     yield server
     server.stop()
+
+
+def tls_context(server: ServerProcess) -> ssl.SSLContext | bool:
+    return ssl.create_default_context(cafile=server.ca_cert) if server.tls else False
 
 
 def with_key(key: str) -> str:
@@ -142,7 +147,7 @@ async def test_a_handle_resumes_only_for_the_key_that_made_it(keyed_server) -> N
 
 
 async def new_token(server: ServerProcess, body: dict) -> str:
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(verify=tls_context(server)) as http:
         answer = await http.post(f"{server.http_url}/v1alpha/auth_tokens?key={KEY_A}", json=body)
     assert answer.status_code == 200, answer.text
     return answer.json()["name"]
@@ -204,7 +209,7 @@ async def test_limits_count_the_credential_that_was_accepted(keyed_server) -> No
     [({"uses": 1e400}, 400), ({"uses": "many"}, 400), ({"pad": "x" * 2_000_000}, 413)],
 )
 async def test_token_requests_out_of_bounds_are_client_errors(keyed_server, body, status) -> None:
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(verify=tls_context(keyed_server)) as http:
         content = json.dumps(body).replace('"uses": Infinity', '"uses": 1e400')
         answer = await http.post(
             f"{keyed_server.http_url}/v1alpha/auth_tokens?key={KEY_A}",
@@ -216,7 +221,9 @@ async def test_token_requests_out_of_bounds_are_client_errors(keyed_server, body
 
 
 async def test_a_slow_header_client_is_disconnected(keyed_server) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", keyed_server.port)
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", keyed_server.port, ssl=tls_context(keyed_server)
+    )
     writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
     await writer.drain()
     assert await asyncio.wait_for(reader.read(), 10) == b""  # closed by the server

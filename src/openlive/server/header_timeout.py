@@ -22,9 +22,13 @@ def with_header_timeout(timeout_s: float) -> type[asyncio.Protocol]:
             transport = self.transport
             # A request began (cycle), or the connection became a WebSocket (a new protocol):
             # the head arrived in time.
-            if self.cycle is not None or transport.get_protocol() is not self:
+            if self.cycle is not None or transport.is_closing():
                 return
-            if not transport.is_closing():
+            try:
+                upgraded = transport.get_protocol() is not self
+            except AttributeError:  # a TLS transport already torn down
+                return
+            if not upgraded:
                 transport.close()
 
         def connection_lost(self, exc: Exception | None) -> None:
