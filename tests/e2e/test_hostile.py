@@ -4,9 +4,11 @@ session that must still answer after it (docs/limits.md)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import signal
+import socket
 import ssl
 import stat
 import zlib
@@ -258,3 +260,39 @@ async def test_healthz_is_not_ready_when_full_or_draining(server_factory) -> Non
         code, _ = await close_of(ws)
         assert code == 1001
     server.process.wait(timeout=15)
+
+
+def raw_upgrade(port: int) -> socket.socket:
+    """A WebSocket opened by hand, so that nothing reads what the server sends."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET {GEMINI_PATH} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+def test_a_ping_flood_from_a_peer_that_reads_nothing_is_throttled(plain_server) -> None:
+    # Each ping is answered by a pong; the peer reads none. The server must stop reading
+    # (so our sends stall once the kernel buffers fill) instead of buffering pongs in memory.
+    mask = os.urandom(4)
+    ping = bytes([0x89, 0x80 | 125]) + mask + bytes(mask[i % 4] for i in range(125))
+    burst = ping * 1000
+    sock = raw_upgrade(plain_server.port)
+    sock.settimeout(5)
+    sent, stalled = 0, False
+    try:
+        while sent < 48 * 1024 * 1024:
+            sock.sendall(burst)
+            sent += len(burst)
+    except TimeoutError:
+        stalled = True
+    finally:
+        sock.close()
+    assert stalled, f"the server read {sent} bytes of pings without its pongs being read"

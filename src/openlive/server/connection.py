@@ -33,6 +33,7 @@ from ..protocol.routing import (
 )
 from ..protocol.server_messages import GoAway, ServerMessage, duration
 from ..session import Close, LiveSession
+from ..session.outbox import OVERFLOW_REASON
 from .runtime import Runtime
 
 log = logging.getLogger("openlive.connection")
@@ -322,6 +323,7 @@ class Connection:
                     await self.websocket.send_bytes(encode_server_message(item.message))
             except TimeoutError:
                 log.info("%s: the client stopped reading; disconnecting", self._who())
+                await self._close(CloseCode.POLICY_VIOLATION, OVERFLOW_REASON)
                 raise _Disconnected from None
             except (WebSocketDisconnect, RuntimeError, OSError):
                 raise _Disconnected from None

@@ -14,6 +14,7 @@ from ..engines.llm.model_source import PLACEHOLDER_ADVICE
 from ..settings import Settings
 from .app import create_app
 from .header_timeout import with_header_timeout
+from .websocket_protocol import HardenedWebSocketProtocol
 from .runtime import Runtime
 from .speech_loader import SpeechUnavailable
 from .tls import CertificateFiles, TLSConfigError, ensure_certificate, operator_certificate
@@ -88,7 +89,7 @@ async def run_server(settings: Settings, console: Console) -> None:
         create_app(runtime, progress=progress),
         host=settings.host,
         port=settings.port,
-        ws="websockets-sansio",
+        ws=HardenedWebSocketProtocol,
         ws_max_size=settings.max_message_bytes * TRANSPORT_MAX_MESSAGE_FACTOR,
         http=with_header_timeout(settings.header_timeout_s),
         limit_concurrency=settings.max_connections or None,
