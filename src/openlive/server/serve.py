@@ -14,10 +14,10 @@ from ..engines.llm.model_source import PLACEHOLDER_ADVICE
 from ..settings import Settings
 from .app import create_app
 from .header_timeout import with_header_timeout
-from .websocket_protocol import HardenedWebSocketProtocol
 from .runtime import Runtime
 from .speech_loader import SpeechUnavailable
 from .tls import CertificateFiles, TLSConfigError, ensure_certificate, operator_certificate
+from .websocket_protocol import HardenedWebSocketProtocol
 
 # Our own size check gives a clear 1007; the transport's limit only stops absurd frames.
 TRANSPORT_MAX_MESSAGE_FACTOR = 4
