@@ -296,3 +296,20 @@ def test_a_ping_flood_from_a_peer_that_reads_nothing_is_throttled(plain_server) 
     finally:
         sock.close()
     assert stalled, f"the server read {sent} bytes of pings without its pongs being read"
+
+
+async def test_the_connection_cap_holds_for_websockets(server_factory) -> None:
+    import websockets
+
+    server = server_factory(tls=False, env={"OPENLIVE_MAX_CONNECTIONS": "3"})
+    held = [await connect(server).__aenter__() for _ in range(3)]
+    with pytest.raises(websockets.InvalidStatus) as raised:
+        async with connect(server):
+            pass
+    assert raised.value.response.status_code == 503
+    await held.pop().close()
+    await asyncio.sleep(0.3)
+    ws = await open_session(server, GEMINI_PATH)
+    await assert_answers(ws)
+    for socket_ in [*held, ws]:
+        await socket_.close()

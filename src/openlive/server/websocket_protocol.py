@@ -4,6 +4,8 @@
   stops reading while its write buffer is full: a client that floods pings and reads nothing
   grows the server's memory without end. Here reading pauses while the write buffer is above
   its high-water mark.
+- **The connection cap holds for WebSockets.** uvicorn's ``limit_concurrency`` refuses only
+  plain HTTP requests (an upgrade skips its check); past it the upgrade is refused with HTTP 503.
 - **A close that cannot be flushed is an abort.** asyncio's ``transport.close()`` waits to flush
   the buffer first, and a peer that reads nothing never lets it: after a failed keepalive, or a
   close frame that waits more than ``CLOSE_FLUSH_S`` to be written, the transport is aborted so
@@ -25,6 +27,17 @@ class HardenedWebSocketProtocol(WebSocketsSansIOProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._write_blocked = False
+
+    def handle_connect(self, event: Any) -> None:
+        limit = self.config.limit_concurrency
+        if limit is not None and len(self.connections) > limit:  # this one is counted already
+            self.logger.warning("Exceeded concurrency limit (WebSocket).")
+            self.handshake_complete = self.close_sent = True
+            self.conn.send_response(self.conn.reject(503, "Service Unavailable"))
+            self.transport.write(b"".join(self.conn.data_to_send()))
+            self.transport.close()
+            return
+        super().handle_connect(event)
 
     def pause_writing(self) -> None:
         super().pause_writing()
