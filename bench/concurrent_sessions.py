@@ -40,7 +40,22 @@ def setup(max_tokens: int) -> dict:
 async def session_turns(
     url: str, context: ssl.SSLContext, turns: int, max_tokens: int
 ) -> list[float]:
-    samples = []
+    samples: list[float] = []
+    try:
+        await _turns(url, context, turns, max_tokens, samples)
+    except websockets.ConnectionClosed as closed:  # e.g. 1011 from the turn watchdog
+        reason = closed.rcvd.reason if closed.rcvd else "no close frame"
+        samples.extend([float("inf")] * (turns - len(samples)))
+        CLOSES.append(f"{closed.rcvd.code if closed.rcvd else 1006} {reason}")
+    return samples
+
+
+CLOSES: list[str] = []
+
+
+async def _turns(
+    url: str, context: ssl.SSLContext, turns: int, max_tokens: int, samples: list[float]
+) -> None:
     async with websockets.connect(url, ssl=context) as ws:
         await ws.send(json.dumps(setup(max_tokens)))
         await ws.recv()
@@ -54,7 +69,6 @@ async def session_turns(
                 if content.get("turnComplete"):
                     break
             samples.append(first if first is not None else float("inf"))
-    return samples
 
 
 def server_pid(port: int) -> int | None:
@@ -78,10 +92,12 @@ def rss_kib(pid: int) -> int:
 
 def percentiles(samples: list[float]) -> str:
     done = sorted(samples)
+    failed = sum(1 for s in done if s == float("inf"))
+    if failed == len(done):
+        return f"all {failed} turns failed"
     p95 = done[min(len(done) - 1, int(0.95 * len(done)))]
-    return (
-        f"p50 {statistics.median(done) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms ({len(done)} turns)"
-    )
+    p50 = statistics.median(done)
+    return f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms ({len(done)} turns, {failed} failed)"
 
 
 async def main(args: argparse.Namespace, console: Console) -> None:
@@ -107,6 +123,8 @@ async def main(args: argparse.Namespace, console: Console) -> None:
             f"{args.sessions} sessions, {args.llm_parallel} LLM slots, first token: "
             f"{percentiles([s for run in runs for s in run])}"
         )
+        if CLOSES:
+            console.print(f"sessions closed by the server: {CLOSES}")
         if pid is not None and args.idle:
             before = rss_kib(pid)
             idle = [await websockets.connect(url, ssl=context) for _ in range(args.idle)]
