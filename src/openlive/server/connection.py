@@ -39,6 +39,9 @@ from .runtime import Runtime
 log = logging.getLogger("openlive.connection")
 
 
+RESUME_WAIT_S = 5.0  # how long a resume waits for the same session's close to be stored
+
+
 class _Disconnected(Exception):
     pass
 
@@ -127,8 +130,20 @@ class Connection:
                 self.runtime.limits.release(self._limit_key)
             if self.session is not None:
                 self.runtime.metrics.sessions_open.dec()
-                await self.session.aclose()
-                log.info("session %s closed", self.session.session_id)
+                await self._close_session(self.session)
+
+    async def _close_session(self, session: LiveSession) -> None:
+        """Close the session, its final state stored; a resume of it meanwhile waits for that
+        (``_restore``), so a client that reconnects at once never gets an older state."""
+        closed = asyncio.Event()
+        self.runtime.closing[session.session_id] = closed
+        try:
+            await session.aclose()
+        finally:
+            closed.set()
+            if self.runtime.closing.get(session.session_id) is closed:
+                del self.runtime.closing[session.session_id]
+        log.info("session %s closed", session.session_id)
 
     async def _receive_frame(self) -> str | bytes:
         message = await self.websocket.receive()
@@ -237,6 +252,12 @@ class Connection:
         if config is None or not config.handle:
             return None
         snapshot = await self.runtime.resumption.load(config.handle)
+        closing = self.runtime.closing.get(snapshot.get("session_id", "")) if snapshot else None
+        if closing is not None:  # its connection just ended: wait for its last state
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(RESUME_WAIT_S):
+                    await closing.wait()
+            snapshot = await self.runtime.resumption.load(config.handle)
         if snapshot is None:
             raise ProtocolError(
                 "Session resumption handle is unknown or has expired.", CloseCode.POLICY_VIOLATION

@@ -45,6 +45,7 @@ class Runtime:
         )
         self.resumption = Resumption(self.store, settings.resumption_ttl_s)
         self.connections: set = set()  # live Connection objects, for draining
+        self.closing: dict[str, asyncio.Event] = {}  # session id → set once its close is stored
         self.tokens = EphemeralTokens(self.store)
         self.limits = SessionLimits(
             max_sessions=settings.max_sessions,
