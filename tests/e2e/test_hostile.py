@@ -313,3 +313,11 @@ async def test_the_connection_cap_holds_for_websockets(server_factory) -> None:
     await assert_answers(ws)
     for socket_ in [*held, ws]:
         await socket_.close()
+
+
+async def test_a_lone_surrogate_in_text_gets_an_answer_not_1011(keyed_server) -> None:
+    ws = await open_session(keyed_server, with_key(KEY_A))
+    await ws.send('{"realtimeInput": {"text": "hello \\ud800 there"}}')
+    messages = await receive_until_turn_complete(ws)
+    assert messages[-1]["serverContent"]["turnComplete"] is True
+    await ws.close()

@@ -125,3 +125,13 @@ async def test_messages_held_while_a_reply_runs_are_bounded() -> None:
             await bench.say("one too many")
     assert raised.value.code == 1008
     assert "held while a reply runs" in raised.value.reason
+
+
+def test_lone_surrogate_escapes_become_replacement_characters() -> None:
+    # json.loads makes a lone surrogate of "\ud800"; no UTF-8 encoder takes it (the LLM
+    # request failed with 1011). A valid pair stays one character.
+    frame = '{"clientContent": {"turns": [{"parts": [{"text": "a\\ud800b\\ud83d\\ude00"}]}]}}'
+    message = decode_client_message(frame).message
+    text = message.turns[0].parts[0].text  # type: ignore[union-attr]
+    assert text == "a\ufffdb\U0001f600"
+    text.encode("utf-8")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -49,6 +51,8 @@ def decode_client_message(
         raise invalid_json(f"Syntax error: {type(error).__name__}.") from None
     if not isinstance(payload, dict):
         raise invalid_json("Expected a JSON object at the top level.")
+    if _ESCAPED_SURROGATE.search(text):
+        payload = _without_lone_surrogates(payload)
     present = {key: value for key, value in payload.items() if value is not None}
     for key in present:
         if key not in MESSAGE_TYPES:
@@ -75,6 +79,22 @@ def decode_client_message(
 
 
 _BLOB_KEYS = {"data", "mimeType", "mime_type"}
+# json.loads turns an unpaired "\ud800" escape into a lone surrogate, which no UTF-8 encoder
+# takes: it failed the LLM request (1011) later. Only an escape can make one (text frames are
+# strict UTF-8), so frames without such an escape skip the walk.
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """``value`` with every lone surrogate in its strings (keys too) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    return value
 
 
 def _deeper_than(value: object, limit: int) -> bool:
