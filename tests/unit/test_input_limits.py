@@ -135,3 +135,15 @@ def test_lone_surrogate_escapes_become_replacement_characters() -> None:
     text = message.turns[0].parts[0].text  # type: ignore[union-attr]
     assert text == "a\ufffdb\U0001f600"
     text.encode("utf-8")
+
+
+async def test_a_turn_longer_than_the_context_closes_1008_not_1011() -> None:
+    from openlive.engines.llm import ContextOverflowError
+
+    from .session_fakes import TEXT_SETUP, Bench, Fail, ScriptedLLM
+
+    overflow = ContextOverflowError("request (150124 tokens) exceeds the context size")
+    async with Bench(TEXT_SETUP, ScriptedLLM([Fail(overflow)])) as bench:
+        await bench.say("y" * 300_000)
+    assert bench.closed is not None
+    assert bench.closed.code == 1008

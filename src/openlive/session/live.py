@@ -16,7 +16,7 @@ import logging
 import uuid
 from typing import Any
 
-from ..engines.llm import LLMError
+from ..engines.llm import ContextOverflowError, LLMError
 from ..protocol.client_messages import (
     ClientContent,
     ClientMessage,
@@ -55,6 +55,7 @@ from .usage import usage_metadata
 log = logging.getLogger("openlive.session")
 
 STALLED_REASON = "Deadline expired before operation could complete."  # Google's 1011 wording
+CONTEXT_OVERFLOW_REASON = "The input is longer than the model's context window."
 
 
 class LiveSession:
@@ -268,6 +269,11 @@ class LiveSession:
             await output.deliver(running.watchdog.watch(pipeline.pieces()))
         except Exception as error:
             if self._running is not running:  # it failed while being cut off: already ended
+                return
+            if isinstance(error, ContextOverflowError):  # one turn too long: the client's doing
+                log.info("session %s: %s", self.session_id, error)
+                self._end_turn(TurnEvent.FAILED)
+                self.outbox.close(CloseCode.POLICY_VIOLATION, CONTEXT_OVERFLOW_REASON)
                 return
             log.error(
                 "session %s: reply failed: %s",
