@@ -321,3 +321,17 @@ async def test_a_lone_surrogate_in_text_gets_an_answer_not_1011(keyed_server) ->
     messages = await receive_until_turn_complete(ws)
     assert messages[-1]["serverContent"]["turnComplete"] is True
     await ws.close()
+
+
+async def test_a_turn_longer_than_the_context_closes_1008(keyed_server) -> None:
+    # With compression on, the window drops old turns, but one turn can still be too long.
+    bystander = await open_session(keyed_server, with_key(KEY_B))
+    compressed = {
+        "setup": {**TEXT_SETUP["setup"], "contextWindowCompression": {"slidingWindow": {}}}
+    }
+    ws = await open_session(keyed_server, with_key(KEY_A), compressed)
+    await ws.send(json.dumps({"realtimeInput": {"text": "y" * 300_000}}))
+    code, reason = await close_of(ws, timeout=120)
+    assert (code, reason) == (1008, "The input is longer than the model's context window.")
+    await assert_answers(bystander)
+    await bystander.close()
