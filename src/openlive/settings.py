@@ -201,6 +201,33 @@ class Settings(BaseSettings):
     """Export an OpenTelemetry trace per turn over OTLP/HTTP to this collector (for example
     ``http://collector:4318``); empty: no tracing, at no cost."""
     otel_service_name: str = "openlive"
+    # Hostile input and overload (docs/limits.md): each is checked before the work it guards.
+    max_connections: int = 1000
+    """Open HTTP and WebSocket connections at once; more are refused with HTTP 503."""
+    header_timeout_s: float = 10.0
+    """A connection must finish its request headers (or upgrade) within this long."""
+    max_json_depth: int = 64
+    """Nesting depth of a client message's JSON; deeper is refused with 1007."""
+    max_unknown_fields_logged: int = 8
+    """Unknown field names logged per message (each cut to 60 characters)."""
+    max_audio_message_s: float = 60.0
+    """Seconds of audio one realtimeInput blob may hold (declared PCM size, or decoded
+    duration for FLAC/Opus/MP3...); more closes the session with 1008."""
+    max_resamplers: int = 4
+    """Distinct declared PCM rates a session keeps a resampler for; the oldest is dropped."""
+    max_outbox_messages: int = 20_000
+    """Messages queued for a client that does not read them; more closes with 1008."""
+    max_held_messages: int = 1000
+    """Messages held (to be recorded) while a reply runs; more closes with 1008."""
+    max_content_bytes: int = 256 * 1024 * 1024
+    """Bytes of clientContent, toolResponse, contextUpdate and realtimeInput text one
+    connection may send in all (what grows the history); more closes with 1008."""
+    send_timeout_s: float = 30.0
+    """A send to the client that makes no progress for this long ends the connection."""
+    max_token_request_bytes: int = 1024 * 1024
+    """Body size of ``POST /v1alpha/auth_tokens``."""
+    store_timeout_s: float = 5.0
+    """Redis calls (connect, read, write) give up after this long."""
 
     log_level: str = "info"
 

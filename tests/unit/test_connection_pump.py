@@ -17,7 +17,8 @@ import pytest
 
 from openlive.protocol.server_messages import ServerMessage
 from openlive.server.connection import Connection, _Disconnected
-from openlive.session.outbox import Outbox
+from openlive.session.outbox import Close, Outbox
+from openlive.settings import Settings
 
 
 class LeavingClient:
@@ -32,8 +33,10 @@ class LeavingClient:
         raise RuntimeError("Cannot call send once a close message has been sent.")
 
 
-def connection(websocket: object) -> Connection:
-    runtime = SimpleNamespace(settings=SimpleNamespace(max_message_bytes=1 << 20))
+def connection(websocket: object, send_timeout_s: float = 30.0) -> Connection:
+    settings = Settings(max_message_bytes=1 << 20, send_timeout_s=send_timeout_s)
+    closes = SimpleNamespace(labels=lambda **_: SimpleNamespace(inc=lambda: None))
+    runtime = SimpleNamespace(settings=settings, metrics=SimpleNamespace(closes=closes))
     return Connection(websocket, runtime)  # type: ignore[arg-type]
 
 
@@ -80,3 +83,42 @@ async def test_a_cancelled_connection_retrieves_both_tasks(
     await asyncio.sleep(0)
     gc.collect()
     assert [context["message"] for context in unhandled] == []
+
+
+class StalledReader:
+    """A peer that stays connected and stops reading: every send (close included) waits, as
+    uvicorn's does once the socket buffer is full."""
+
+    client = None
+
+    def __init__(self) -> None:
+        self.sends = 0
+
+    async def receive(self) -> dict[str, Any]:
+        await asyncio.sleep(3600)
+        return {}
+
+    async def send_bytes(self, data: bytes) -> None:
+        self.sends += 1
+        await asyncio.sleep(3600)
+
+    async def close(self, code: int, reason: str) -> None:
+        await asyncio.sleep(3600)
+
+
+async def test_a_client_that_stops_reading_is_let_go(unhandled: list[dict[str, Any]]) -> None:
+    peer = StalledReader()
+    session = SimpleNamespace(outbox=Outbox())
+    session.outbox.put(ServerMessage(setup_complete={}))
+    with pytest.raises(_Disconnected):
+        await asyncio.wait_for(connection(peer, send_timeout_s=0.05)._pump(session), 10)  # type: ignore[arg-type]
+    assert peer.sends == 1
+
+
+async def test_a_full_outbox_turns_into_a_policy_close() -> None:
+    outbox = Outbox(max_items=3)
+    for _ in range(5):
+        outbox.put(ServerMessage(setup_complete={}))
+    item = await outbox.get()
+    assert isinstance(item, Close)
+    assert item.code == 1008

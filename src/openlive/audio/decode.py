@@ -47,16 +47,33 @@ MAX_RATE = 192_000
 MIN_RATE = 4_000
 
 
+DEFAULT_MAX_SECONDS = 60.0
+DEFAULT_MAX_RESAMPLERS = 4
+
+
 class AudioFormatError(Exception):
     pass
 
 
-class AudioDecoder:
-    """Per-session decoder: keeps one resampler per declared PCM rate."""
+class AudioLimitError(AudioFormatError):
+    """A blob holds more audio than one message may (a policy limit, not a malformed blob)."""
 
-    def __init__(self) -> None:
+
+class AudioDecoder:
+    """Per-session decoder: keeps one resampler per declared PCM rate (the latest
+    ``max_resamplers`` rates), and refuses a blob of more than ``max_seconds`` of audio: PCM by
+    its declared size before any work, encoded formats as they decode (a small FLAC of silence
+    can hold hours)."""
+
+    def __init__(
+        self,
+        max_seconds: float = DEFAULT_MAX_SECONDS,
+        max_resamplers: int = DEFAULT_MAX_RESAMPLERS,
+    ) -> None:
         self._resamplers: dict[int, StreamResampler] = {}
         self._stream: ContainerStream | None = None
+        self.max_seconds = max_seconds
+        self._max_resamplers = max(1, max_resamplers)
 
     @staticmethod
     def is_encoded(mime_type: str) -> bool:
@@ -68,21 +85,33 @@ class AudioDecoder:
             rate = rate or INPUT_RATE
             if not MIN_RATE <= rate <= MAX_RATE:
                 raise AudioFormatError(f"Unsupported audio sample rate {rate} in {mime_type!r}.")
+            if len(data) / 2 / rate > self.max_seconds:
+                raise _too_long(self.max_seconds)
             samples = pcm16_to_float(data)
-            resampler = self._resamplers.get(rate)
-            if resampler is None:
-                resampler = self._resamplers[rate] = StreamResampler(rate, INPUT_RATE)
-            return resampler.process(samples)
+            return self._resampler(rate).process(samples)
         container = STREAMED_TYPES.get(base)
         if container is not None:
             try:
-                return self._decode_piece(container, data)
+                samples = self._decode_piece(container, data)
             except StreamError as error:
                 self.close()
                 raise AudioFormatError(str(error)) from None
+            if len(samples) > self.max_seconds * INPUT_RATE:
+                self.close()
+                raise _too_long(self.max_seconds)
+            return samples
         if base in ENCODED_TYPES:
-            return decode_file(data)
+            return decode_file(data, max_seconds=self.max_seconds)
         raise AudioFormatError(f"Unsupported audio MIME type {mime_type[:40]!r}.")
+
+    def _resampler(self, rate: int) -> StreamResampler:
+        resampler = self._resamplers.pop(rate, None)
+        if resampler is None:
+            resampler = StreamResampler(rate, INPUT_RATE)
+            while len(self._resamplers) >= self._max_resamplers:
+                del self._resamplers[next(iter(self._resamplers))]  # the least recently used
+        self._resamplers[rate] = resampler  # last: the most recently used
+        return resampler
 
     def _decode_piece(self, container: str, data: bytes) -> np.ndarray:
         if starts_stream(container, data):  # a new stream, or a whole file per blob
@@ -92,7 +121,8 @@ class AudioDecoder:
             return samples if tail is None or not len(tail) else np.concatenate([tail, samples])
         if self._stream is not None and self._stream.container == container:
             return self._stream.feed(data)
-        return decode_file(data)  # a piece with no stream to continue: it fails as a file
+        # A piece with no stream to continue: it fails as a file.
+        return decode_file(data, max_seconds=self.max_seconds)
 
     def close(self) -> None:
         """Ends the stream decoder's thread, if one runs."""
@@ -101,9 +131,17 @@ class AudioDecoder:
             stream.close()
 
 
-def decode_file(data: bytes) -> np.ndarray:
-    """Decode a complete encoded file (any container FFmpeg knows) to mono float32 at 16 kHz."""
+def _too_long(max_seconds: float) -> AudioLimitError:
+    return AudioLimitError(f"An audio message may hold at most {max_seconds:g} s of audio.")
+
+
+def decode_file(data: bytes, *, max_seconds: float = DEFAULT_MAX_SECONDS) -> np.ndarray:
+    """Decode a complete encoded file (any container FFmpeg knows) to mono float32 at 16 kHz,
+    stopping (AudioLimitError) as soon as it passes ``max_seconds``."""
     import av
+
+    max_samples = max_seconds * INPUT_RATE
+    total = 0
 
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
@@ -114,6 +152,9 @@ def decode_file(data: bytes) -> np.ndarray:
             for frame in container.decode(audio=0):
                 for converted in resampler.resample(frame):
                     pieces.append(converted.to_ndarray().reshape(-1))
+                    total += len(pieces[-1])
+                if total > max_samples:
+                    raise _too_long(max_seconds)
             for converted in resampler.resample(None):
                 pieces.append(converted.to_ndarray().reshape(-1))
     except AudioFormatError:
@@ -126,4 +167,4 @@ def decode_file(data: bytes) -> np.ndarray:
     return np.concatenate(pieces).astype(np.float32, copy=False)
 
 
-__all__ = ["AudioDecoder", "AudioFormatError", "decode_file", "resample"]
+__all__ = ["AudioDecoder", "AudioFormatError", "AudioLimitError", "decode_file", "resample"]

@@ -3,7 +3,8 @@ them: short-lived credentials for browsers and apps, limited in uses and time, o
 parts of the session setup (docs/protocol.md §9.2).
 
 Tokens live in the session store, so every server process sharing it honours them, and their use
-count is decremented atomically there. Resuming a session is not a use.
+count is decremented atomically there. Resuming a session is not a use (as on Google's service),
+so a token may resume only the sessions it opened itself (session ownership: auth/owner.py).
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ def _lock_paths(setup: dict[str, Any] | None, field_mask: Any) -> list[str] | No
 class EphemeralTokens:
     store: SessionStore
 
-    async def create(self, body: dict[str, Any]) -> dict[str, Any]:
+    async def create(self, body: dict[str, Any], *, owner: str | None = None) -> dict[str, Any]:
+        """A new token; ``owner`` is the fingerprint of the API key that asked for it (the
+        sessions the token opens belong to that key)."""
         now = time.time()
         expire = _parse_time(body.get("expireTime"), DEFAULT_EXPIRE_S, now)
         new_session = _parse_time(body.get("newSessionExpireTime"), DEFAULT_NEW_SESSION_S, now)
@@ -67,9 +70,7 @@ class EphemeralTokens:
                 "expireTime must be in the next 20 hours, "
                 "and newSessionExpireTime no later than it."
             )
-        uses = int(body.get("uses", 1) or 0)
-        if uses < 0:
-            raise TokenRequestError("uses must be 0 (unlimited) or more.")
+        uses = _uses(body.get("uses", 1))
         setup = body.get("bidiGenerateContentSetup") or None
         name = PREFIX + secrets.token_urlsafe(32)
         record = {
@@ -78,6 +79,7 @@ class EphemeralTokens:
             "uses_left": uses if uses > 0 else None,
             "setup": setup,
             "locked": _lock_paths(setup, body.get("fieldMask")),
+            "owner": owner,
         }
         await self.store.put(KEY_PREFIX + name, record, expire - now)
         return {
@@ -86,6 +88,16 @@ class EphemeralTokens:
             "newSessionExpireTime": _format_time(new_session),
             "uses": uses,
         }
+
+    async def peek(self, name: str) -> dict[str, Any]:
+        """The token's record if it exists and has not expired, without taking a use: the cheap
+        check made before the setup message is decoded."""
+        record = await self.store.get(KEY_PREFIX + name)
+        if record is None:
+            raise ProtocolError("Ephemeral token is not valid.")
+        if time.time() >= record["expire"]:
+            raise ProtocolError("Ephemeral token has expired.")
+        return record
 
     async def redeem(self, name: str, *, resuming: bool) -> dict[str, Any]:
         """Check the token for a new connection and take one use (not for a resume)."""
@@ -112,6 +124,39 @@ class EphemeralTokens:
         if refused:
             raise ProtocolError(refused[0])
         return record
+
+
+MAX_USES = 1_000_000_000
+
+
+def _uses(value: Any) -> int:
+    """``uses`` as the request gives it (a JSON number or a string), refused unless it is a
+    whole number from 0 (unlimited) to MAX_USES: ``1e400`` or ``"x"`` is a 400, not a crash."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TokenRequestError("uses must be a whole number.")
+    try:
+        number = float(value)
+    except ValueError:
+        raise TokenRequestError("uses must be a whole number.") from None
+    if not (0 <= number <= MAX_USES) or number != int(number):
+        raise TokenRequestError(f"uses must be a whole number from 0 (unlimited) to {MAX_USES}.")
+    return int(number)
+
+
+def locked_context_fields(record: dict[str, Any]) -> frozenset[str]:
+    """Which of ``contextUpdate``'s fields (``systemInstruction``, ``tools``) the token locks:
+    a session opened with it may not replace them mid-session either."""
+    token_setup: dict[str, Any] = record.get("setup") or {}
+    locked = record.get("locked")
+    fields = set()
+    for name, snake in (("systemInstruction", "system_instruction"), ("tools", "tools")):
+        if token_setup.get(name, token_setup.get(snake)) in (None, [], {}, ""):
+            continue
+        if locked is None or any(path.split(".")[0] in (name, snake) for path in locked):
+            fields.add(name)
+    return frozenset(fields)
 
 
 def apply_constraints(setup: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:

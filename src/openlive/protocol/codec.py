@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -11,6 +13,8 @@ from .b64 import decode_lenient
 from .client_messages import MESSAGE_TYPES, Blob, ClientMessage, RealtimeInput, Setup
 from .errors import ProtocolError, invalid_json, unknown_field
 from .server_messages import ServerMessage
+
+DEFAULT_MAX_DEPTH = 64  # settings.max_json_depth; protobuf's own parser stops at 100
 
 _CAMEL_NAMES = {
     "setup": "setup",
@@ -28,8 +32,13 @@ class Decoded:
     """``(name, path)`` of undeclared fields: the caller logs them or, in strict mode, refuses."""
 
 
-def decode_client_message(frame: str | bytes, *, max_bytes: int | None = None) -> Decoded:
-    """Decode one client frame (text or binary, UTF-8 JSON) into exactly one typed message."""
+def decode_client_message(
+    frame: str | bytes, *, max_bytes: int | None = None, max_depth: int = DEFAULT_MAX_DEPTH
+) -> Decoded:
+    """Decode one client frame (text or binary, UTF-8 JSON) into exactly one typed message.
+
+    The size is checked before parsing and the nesting depth before validation: both bound the
+    work one message can cost (docs/limits.md)."""
     size = len(frame.encode("utf-8", "surrogatepass") if isinstance(frame, str) else frame)
     if max_bytes is not None and size > max_bytes:
         raise ProtocolError(f"Request payload size exceeds the limit: {max_bytes} bytes.")
@@ -42,6 +51,8 @@ def decode_client_message(frame: str | bytes, *, max_bytes: int | None = None) -
         raise invalid_json(f"Syntax error: {type(error).__name__}.") from None
     if not isinstance(payload, dict):
         raise invalid_json("Expected a JSON object at the top level.")
+    if _ESCAPED_SURROGATE.search(text):
+        payload = _without_lone_surrogates(payload)
     present = {key: value for key, value in payload.items() if value is not None}
     for key in present:
         if key not in MESSAGE_TYPES:
@@ -55,6 +66,8 @@ def decode_client_message(frame: str | bytes, *, max_bytes: int | None = None) -
     model_type = MESSAGE_TYPES[key]
     if model_type is RealtimeInput and (fast := _plain_audio(body)) is not None:
         return Decoded(fast)
+    if _deeper_than(body, max_depth - 1):
+        raise invalid_json(f"Message nested deeper than {max_depth} levels.")
     try:
         message = model_type.model_validate(body)
     except ValidationError as error:
@@ -66,6 +79,39 @@ def decode_client_message(frame: str | bytes, *, max_bytes: int | None = None) -
 
 
 _BLOB_KEYS = {"data", "mimeType", "mime_type"}
+# json.loads turns an unpaired "\ud800" escape into a lone surrogate, which no UTF-8 encoder
+# takes: it failed the LLM request (1011) later. Only an escape can make one (text frames are
+# strict UTF-8), so frames without such an escape skip the walk.
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """``value`` with every lone surrogate in its strings (keys too) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    return value
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    """Whether ``value`` nests more than ``limit`` levels of objects and arrays. Iterative: the
+    validator and the unknown-field walk recurse, so depth is refused before they run."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        children = (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        )
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def _plain_audio(body: dict) -> RealtimeInput | None:

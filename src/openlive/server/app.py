@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 
@@ -15,6 +16,7 @@ from starlette.websockets import WebSocket
 
 from .. import web
 from ..auth.keys import key_is_valid
+from ..auth.owner import fingerprint
 from ..auth.tokens import TokenRequestError
 from ..protocol.routing import credentials_from
 from .connection import Connection
@@ -40,9 +42,11 @@ def create_app(runtime: Runtime, *, progress: ProgressHook | None = None) -> Sta
             await runtime.aclose()
 
     async def healthz(request: Request) -> JSONResponse:
+        # Not ready while draining or full, so that a load balancer sends new sessions elsewhere.
         if runtime.draining:
-            # A balancer's health check takes this node out while its sessions move elsewhere.
             return JSONResponse({"status": "draining"}, status_code=503)
+        if runtime.saturated:
+            return JSONResponse({"status": "saturated"}, status_code=503)
         if runtime.ready.is_set():
             health = {"status": "ok", "llm": runtime.llm.description}
             if runtime.voice_llm is not None:
@@ -63,17 +67,25 @@ def create_app(runtime: Runtime, *, progress: ProgressHook | None = None) -> Sta
 
     async def create_auth_token(request: Request) -> JSONResponse:
         """``client.auth_tokens.create`` (google-genai): an ephemeral token for Live sessions."""
+        owner = None
         if runtime.api_keys:
             credentials = credentials_from(request.query_params, request.headers)
             if not (credentials.api_key and key_is_valid(credentials.api_key, runtime.api_keys)):
                 return _google_error(
                     400, "API key not valid. Please pass a valid API key.", "INVALID_ARGUMENT"
                 )
+            owner = fingerprint(credentials.api_key)
+        limit = runtime.settings.max_token_request_bytes
+        body_bytes = await _read_body(request, limit)
+        if body_bytes is None:
+            return _google_error(
+                413, f"Request payload size exceeds the limit: {limit} bytes.", "INVALID_ARGUMENT"
+            )
         try:
-            body = await request.json()
+            body = json.loads(body_bytes)
             if not isinstance(body, dict):
                 raise TokenRequestError("Expected a JSON object.")
-            return JSONResponse(await runtime.tokens.create(body))
+            return JSONResponse(await runtime.tokens.create(body, owner=owner))
         except (ValueError, TokenRequestError) as error:
             return _google_error(400, f"Invalid auth token request: {error}", "INVALID_ARGUMENT")
 
@@ -134,6 +146,20 @@ def _web_file(name: str, media_type: str) -> Response:
     return FileResponse(
         web.WEB_DIR / name, media_type=media_type, headers={"Cache-Control": "no-cache"}
     )
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None once it passes ``limit`` bytes (read no further)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _google_error(status: int, message: str, reason: str) -> JSONResponse:

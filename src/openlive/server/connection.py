@@ -9,9 +9,10 @@ import logging
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..auth.keys import key_is_valid
+from ..auth.owner import Owner, fingerprint
 from ..auth.tokens import PREFIX as TOKEN_PREFIX
-from ..auth.tokens import apply_constraints
-from ..protocol.client_messages import Setup
+from ..auth.tokens import apply_constraints, locked_context_fields
+from ..protocol.client_messages import ClientMessage, ContextUpdate, RealtimeInput, Setup
 from ..protocol.codec import decode_client_message, encode_server_message
 from ..protocol.errors import (
     INTERNAL_ERROR_REASON,
@@ -23,12 +24,22 @@ from ..protocol.errors import (
     unknown_field,
 )
 from ..protocol.features import ignored_features, refuse_unsupported
-from ..protocol.routing import Route, bare_model_name, credentials_from, route_for_path
+from ..protocol.routing import (
+    Credentials,
+    Route,
+    bare_model_name,
+    credentials_from,
+    route_for_path,
+)
 from ..protocol.server_messages import GoAway, ServerMessage, duration
 from ..session import Close, LiveSession
+from ..session.outbox import OVERFLOW_REASON
 from .runtime import Runtime
 
 log = logging.getLogger("openlive.connection")
+
+
+RESUME_WAIT_S = 5.0  # how long a resume waits for the same session's close to be stored
 
 
 class _Disconnected(Exception):
@@ -43,6 +54,8 @@ class Connection:
         self.session: LiveSession | None = None
         self._limit_key = "anonymous"
         self._credential = ""  # what opened the session: it alone reads the turn timings
+        self._owner = Owner()
+        self._locked: frozenset[str] = frozenset()  # contextUpdate fields a token locks
         self._counted = False
 
     async def run(self) -> None:
@@ -51,14 +64,19 @@ class Connection:
         await self.websocket.accept()
         try:
             # Read the setup before refusing anything: clients send it right after the upgrade,
-            # and a close that races their send surfaces as a confusing client-side error.
-            setup = await self._receive_setup()
+            # and a close that races their send surfaces as a confusing client-side error. But
+            # check the route and the credentials before decoding it: decoding is the expensive
+            # part, and nobody unauthenticated gets to spend the server's time on it.
+            frame = await self._receive_setup_frame()
             route = route_for_path(self.websocket.url.path)
             if route is None:
                 raise ProtocolError(
                     f"Method not found: {self.websocket.url.path[:60]}", CloseCode.POLICY_VIOLATION
                 )
-            setup, self._limit_key = await self._authorize(setup)
+            credentials = credentials_from(self.websocket.query_params, self.websocket.headers)
+            token_record = await self._check_credentials(credentials)
+            setup = self._decode_setup(frame)
+            setup = await self._authorize(setup, credentials, token_record)
             await self._wait_until_ready()
             self._check_model(setup, route)
             refuse_unsupported(setup)
@@ -67,7 +85,15 @@ class Connection:
             restored = await self._restore(setup)
             self.runtime.limits.acquire(self._limit_key)
             self._counted = True
-            self.session = LiveSession(setup, route, self.runtime.services, restored=restored)
+            self.session = LiveSession(
+                setup,
+                route,
+                self.runtime.services,
+                restored=restored,
+                owner=self._owner.to_json(),
+                max_outbox_messages=self.settings.max_outbox_messages,
+                max_held_messages=self.settings.max_held_messages,
+            )
             self.runtime.turn_timings.open(self.session.session_id, self._credential)
             metrics = self.runtime.metrics
             metrics.sessions.labels(kind="resumed" if restored else "new").inc()
@@ -106,9 +132,21 @@ class Connection:
                 self.runtime.limits.release(self._limit_key)
             if self.session is not None:
                 self.runtime.metrics.sessions_open.dec()
-                await self.session.aclose()
-                self.runtime.turn_timings.close(self.session.session_id)
-                log.info("session %s closed", self.session.session_id)
+                await self._close_session(self.session)
+
+    async def _close_session(self, session: LiveSession) -> None:
+        """Close the session, its final state stored; a resume of it meanwhile waits for that
+        (``_restore``), so a client that reconnects at once never gets an older state."""
+        closed = asyncio.Event()
+        self.runtime.closing[session.session_id] = closed
+        try:
+            await session.aclose()
+        finally:
+            closed.set()
+            if self.runtime.closing.get(session.session_id) is closed:
+                del self.runtime.closing[session.session_id]
+            self.runtime.turn_timings.close(session.session_id)
+        log.info("session %s closed", session.session_id)
 
     async def _receive_frame(self) -> str | bytes:
         message = await self.websocket.receive()
@@ -117,43 +155,87 @@ class Connection:
         text, data = message.get("text"), message.get("bytes")
         return text if text is not None else (data or b"")
 
-    def _decode(self, frame: str | bytes):
-        decoded = decode_client_message(frame, max_bytes=self.settings.max_message_bytes)
-        for name, path in decoded.unknown_fields:
-            if self.settings.strict:
-                raise unknown_field(name, path)
-            log.warning("ignoring unknown field %r at %r", name, path or "(top level)")
-        return decoded.message
+    def _decode(self, frame: str | bytes) -> ClientMessage:
+        settings = self.settings
+        decoded = decode_client_message(
+            frame, max_bytes=settings.max_message_bytes, max_depth=settings.max_json_depth
+        )
+        for index, (name, path) in enumerate(decoded.unknown_fields):
+            if settings.strict:
+                raise unknown_field(name[:60], path[:60])
+            if index >= settings.max_unknown_fields_logged:
+                log.warning("... and %d more unknown fields", len(decoded.unknown_fields) - index)
+                break
+            # Cut: the names are the client's, of any length.
+            log.warning("ignoring unknown field %r at %r", name[:60], path[:120] or "(top level)")
+        message = decoded.message
+        if isinstance(message, ContextUpdate):
+            self._check_context_update(message)
+        return message
 
-    async def _receive_setup(self) -> Setup:
+    def _check_context_update(self, message: ContextUpdate) -> None:
+        """A token's locked system instruction and tools hold for the whole session."""
+        changes = {
+            "systemInstruction": message.system_instruction is not None,
+            "tools": message.tools is not None,
+        }
+        for name, changed in changes.items():
+            if changed and name in self._locked:
+                raise ProtocolError(
+                    f"Invalid contextUpdate: {name} is locked by the ephemeral token.",
+                    CloseCode.POLICY_VIOLATION,
+                )
+
+    async def _receive_setup_frame(self) -> str | bytes:
         try:
             async with asyncio.timeout(self.settings.setup_timeout_s):
-                frame = await self._receive_frame()
+                return await self._receive_frame()
         except TimeoutError:
             raise ProtocolError("Invalid request: no setup message received.") from None
+
+    def _decode_setup(self, frame: str | bytes) -> Setup:
         message = self._decode(frame)
         if not isinstance(message, Setup):
             raise ProtocolError("Invalid request: the first message must be setup.")
         return message
 
-    async def _authorize(self, setup: Setup) -> tuple[Setup, str]:
-        """Check the credentials; return the setup to use (an ephemeral token's locked fields
-        enforced) and the key that limits are counted against. Keys are never logged."""
-        credentials = credentials_from(self.websocket.query_params, self.websocket.headers)
+    async def _check_credentials(self, credentials: Credentials) -> dict | None:
+        """The cheap part of authentication, before the setup is decoded: a configured key, or
+        an ephemeral token that exists (its use is taken once the setup says whether this is a
+        resume). Sets the credential that limits count against. Keys are never logged."""
         self._credential = credentials.api_key or credentials.token or ""
         token = credentials.token
         if token and token.startswith(TOKEN_PREFIX):
-            resuming = bool(setup.session_resumption and setup.session_resumption.handle)
-            record = await self.runtime.tokens.redeem(token, resuming=resuming)
-            wire = setup.model_dump(
-                mode="json", by_alias=True, exclude_none=True, exclude_defaults=True
-            )
-            setup = Setup.model_validate(apply_constraints(wire, record))
-            return setup, token
+            record = await self.runtime.tokens.peek(token)
+            self._limit_key = token
+            self._owner = Owner(key=record.get("owner"), token=fingerprint(token))
+            return record
         keys = self.runtime.api_keys
-        if keys and not any(key_is_valid(value, keys) for value in credentials.any):
+        if not keys:
+            self._limit_key = credentials.api_key or credentials.token or "anonymous"
+            return None
+        # Limits count against the credential that was accepted, not a junk one beside it.
+        accepted = next((value for value in credentials.any if key_is_valid(value, keys)), None)
+        if accepted is None:
             raise INVALID_API_KEY
-        return setup, credentials.api_key or credentials.token or "anonymous"
+        self._limit_key = accepted
+        self._owner = Owner(key=fingerprint(accepted))
+        return None
+
+    async def _authorize(
+        self, setup: Setup, credentials: Credentials, token_record: dict | None
+    ) -> Setup:
+        """The setup to use: an ephemeral token's locked fields enforced, one use taken."""
+        token = credentials.token
+        if token_record is None or token is None:
+            return setup
+        resuming = bool(setup.session_resumption and setup.session_resumption.handle)
+        record = await self.runtime.tokens.redeem(token, resuming=resuming)
+        wire = setup.model_dump(
+            mode="json", by_alias=True, exclude_none=True, exclude_defaults=True
+        )
+        self._locked = locked_context_fields(record)
+        return Setup.model_validate(apply_constraints(wire, record))
 
     async def _wait_until_ready(self) -> None:
         if self.runtime.ready.is_set():
@@ -174,10 +256,17 @@ class Connection:
         if config is None or not config.handle:
             return None
         snapshot = await self.runtime.resumption.load(config.handle)
+        closing = self.runtime.closing.get(snapshot.get("session_id", "")) if snapshot else None
+        if closing is not None:  # its connection just ended: wait for its last state
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(RESUME_WAIT_S):
+                    await closing.wait()
+            snapshot = await self.runtime.resumption.load(config.handle)
         if snapshot is None:
             raise ProtocolError(
                 "Session resumption handle is unknown or has expired.", CloseCode.POLICY_VIOLATION
             )
+        self._owner.check_resume(snapshot.get("owner"))
         if bare_model_name(snapshot.get("model", "")) != bare_model_name(setup.model):
             raise ProtocolError(
                 "Invalid setup: a resumed session keeps its model "
@@ -232,9 +321,19 @@ class Connection:
             raise failures[0]
 
     async def _read(self, session: LiveSession) -> None:
+        content_bytes, limit = 0, self.settings.max_content_bytes
         while True:
             frame = await self._receive_frame()
-            await session.handle(self._decode(frame))
+            message = self._decode(frame)
+            if not (isinstance(message, RealtimeInput) and message.text is None):
+                # Everything but media grows the history; media has its own limits.
+                content_bytes += len(frame)
+                if content_bytes > limit:
+                    raise ProtocolError(
+                        f"The session sent more than {limit} bytes of content.",
+                        CloseCode.POLICY_VIOLATION,
+                    )
+            await session.handle(message)
 
     async def _write(self, session: LiveSession) -> None:
         while True:
@@ -243,15 +342,24 @@ class Connection:
                 await self._close(item.code, item.reason)
                 raise _Disconnected
             try:
-                await self.websocket.send_bytes(encode_server_message(item.message))
+                # A peer that stops reading fills the socket buffer and the send waits: after
+                # send_timeout_s without progress it is let go, and its session with it.
+                async with asyncio.timeout(self.settings.send_timeout_s):
+                    await self.websocket.send_bytes(encode_server_message(item.message))
+            except TimeoutError:
+                log.info("%s: the client stopped reading; disconnecting", self._who())
+                await self._close(CloseCode.POLICY_VIOLATION, OVERFLOW_REASON)
+                raise _Disconnected from None
             except (WebSocketDisconnect, RuntimeError, OSError):
                 raise _Disconnected from None
             item.sent = True
 
     async def _close(self, code: int, reason: str) -> None:
         self.runtime.metrics.closes.labels(code=str(code)).inc()
+        # Bounded: a peer that does not read would hold the close (and this session) forever.
         with contextlib.suppress(Exception):
-            await self.websocket.close(code=code, reason=reason)
+            async with asyncio.timeout(self.settings.send_timeout_s):
+                await self.websocket.close(code=code, reason=reason)
 
     def _who(self) -> str:
         if self.session is not None:

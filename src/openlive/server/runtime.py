@@ -44,9 +44,12 @@ class Runtime:
             settings.llm_tools, settings.llm, settings.llm_tools_reply
         )
         self.search = create_search_provider(settings)
-        self.store = open_store(settings.store, settings.data_dir / "sessions.db")
+        self.store = open_store(
+            settings.store, settings.data_dir / "sessions.db", timeout_s=settings.store_timeout_s
+        )
         self.resumption = Resumption(self.store, settings.resumption_ttl_s)
         self.connections: set = set()  # live Connection objects, for draining
+        self.closing: dict[str, asyncio.Event] = {}  # session id → set once its close is stored
         self.tokens = EphemeralTokens(self.store)
         self.limits = SessionLimits(
             max_sessions=settings.max_sessions,
@@ -57,6 +60,12 @@ class Runtime:
         self.turn_timings = TurnTimings()
         self.turn_spans = otlp_turn_spans(settings)
         self.draining = False
+
+    @property
+    def saturated(self) -> bool:
+        """Every session slot is taken: new sessions would be refused."""
+        cap = self.settings.max_sessions
+        return bool(cap) and self.limits.open_sessions >= cap
 
     @property
     def services(self) -> SessionServices:

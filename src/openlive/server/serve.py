@@ -13,13 +13,16 @@ from ..engines.llm import LLMError
 from ..engines.llm.model_source import PLACEHOLDER_ADVICE
 from ..settings import Settings
 from .app import create_app
+from .header_timeout import with_header_timeout
 from .runtime import Runtime
 from .speech_loader import SpeechUnavailable
 from .telemetry import TelemetryUnavailable
 from .tls import CertificateFiles, TLSConfigError, ensure_certificate, operator_certificate
+from .websocket_protocol import HardenedWebSocketProtocol
 
 # Our own size check gives a clear 1007; the transport's limit only stops absurd frames.
 TRANSPORT_MAX_MESSAGE_FACTOR = 4
+SHUTDOWN_SLACK_S = 2.0  # after the drain grace: close frames flushed, sessions closed
 
 
 class DrainingServer(uvicorn.Server):
@@ -87,8 +90,12 @@ async def run_server(settings: Settings, console: Console) -> None:
         create_app(runtime, progress=progress),
         host=settings.host,
         port=settings.port,
-        ws="websockets-sansio",
+        ws=HardenedWebSocketProtocol,
         ws_max_size=settings.max_message_bytes * TRANSPORT_MAX_MESSAGE_FACTOR,
+        http=with_header_timeout(settings.header_timeout_s),
+        limit_concurrency=settings.max_connections or None,
+        # Shutdown ends within its grace period even if some connection will not close.
+        timeout_graceful_shutdown=settings.drain_grace_s + SHUTDOWN_SLACK_S,
         log_level="warning",
         lifespan="on",
         **ssl_options,

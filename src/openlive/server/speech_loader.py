@@ -89,4 +89,6 @@ async def load_speech(
         tts_executor=ThreadPoolExecutor(max_workers=2, thread_name_prefix="speak"),
         coalesce_ms=settings.audio_coalesce_ms,
         text_turn=text_turn,
+        max_audio_message_s=settings.max_audio_message_s,
+        max_resamplers=settings.max_resamplers,
     )

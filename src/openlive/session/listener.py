@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..audio.coalesce import PcmCoalescer
-from ..audio.decode import AudioDecoder, AudioFormatError
+from ..audio.decode import AudioDecoder, AudioFormatError, AudioLimitError
 from ..audio.pcm import INPUT_RATE
 from ..engines.listening import (
     EndOfTurnCandidate,
@@ -44,7 +44,7 @@ from ..engines.listening import (
     SpeechStarted,
     TurnEnded,
 )
-from ..protocol.errors import ProtocolError
+from ..protocol.errors import CloseCode, ProtocolError
 from .clock import MONOTONIC, Clock
 from .config import SessionConfig
 from .echo import is_backchannel, is_own_echo
@@ -62,6 +62,9 @@ CONFIRM_VOICED_MS = 600
 class BargeIn(Enum):
     SUSPECTED = "suspected"  # the reply is paused
     CONFIRMED = "confirmed"  # the reply is cut
+
+
+VAD_SLICE_SAMPLES = INPUT_RATE // 4  # 250 ms: a few ms of VAD between yields to the loop
 
 
 class Listener:
@@ -102,7 +105,7 @@ class Listener:
         self._overlapped_reply = False  # the utterance began while our audio was playing
         self._language = config.recognition_language
         self._turns: set[asyncio.Task[Any]] = set()  # spoken turns being finished (final ASR)
-        self._decoder = AudioDecoder()
+        self._decoder = AudioDecoder(speech.max_audio_message_s, speech.max_resamplers)
         self._coalescer = PcmCoalescer(speech.coalesce_ms)  # Firebase Web's 2.7 ms blobs
         self._endpointer = (
             Endpointer(speech.vad.new_stream(), endpointer_config(config.detection, speech))
@@ -130,13 +133,18 @@ class Listener:
             else:
                 samples = self._decoder.decode(data, mime_type)
         except AudioFormatError as error:
-            raise ProtocolError(str(error)) from None
+            raise _audio_error(error) from None
         if self._endpointer is None:
             if self._manual_audio is not None:
                 self._manual_audio.append(samples)
             return
-        for event in self._endpointer.feed(samples):
-            await self._on_event(event)
+        # One large blob is endpointed in slices, yielding between them: the VAD of a minute of
+        # audio would otherwise hold the event loop (every session) for its whole run.
+        for start in range(0, len(samples), VAD_SLICE_SAMPLES):
+            if start:
+                await asyncio.sleep(0)
+            for event in self._endpointer.feed(samples[start : start + VAD_SLICE_SAMPLES]):
+                await self._on_event(event)
         await self._check_barge_in()
         self._maybe_partial()
 
@@ -283,11 +291,11 @@ class Listener:
     async def recognise_clip(self, data: bytes, mime_type: str) -> str:
         """A whole recording (a ``clientContent`` audio part): the words in it, recognised as a
         manual turn's audio is. It has its own decoder: it is no piece of the live stream."""
-        decoder = AudioDecoder()
+        decoder = AudioDecoder(self.speech.max_audio_message_s)
         try:
             samples = await asyncio.to_thread(decoder.decode, data, mime_type or "audio/pcm")
         except AudioFormatError as error:
-            raise ProtocolError(str(error)) from None
+            raise _audio_error(error) from None
         finally:
             decoder.close()
         return await self._recognise(samples) if len(samples) >= INPUT_RATE // 10 else ""
@@ -406,3 +414,11 @@ class Listener:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("listener task failed", exc_info=task.exception())
+
+
+def _audio_error(error: AudioFormatError) -> ProtocolError:
+    """A malformed blob is 1007; one past a limit (docs/limits.md) is 1008."""
+    limit = isinstance(error, AudioLimitError)
+    return ProtocolError(
+        str(error), CloseCode.POLICY_VIOLATION if limit else CloseCode.INVALID_PAYLOAD
+    )

@@ -16,7 +16,7 @@ import logging
 import uuid
 from typing import Any
 
-from ..engines.llm import LLMError
+from ..engines.llm import ContextOverflowError, LLMError
 from ..protocol.client_messages import (
     ClientContent,
     ClientMessage,
@@ -65,6 +65,7 @@ from .usage import usage_metadata
 log = logging.getLogger("openlive.session")
 
 STALLED_REASON = "Deadline expired before operation could complete."  # Google's 1011 wording
+CONTEXT_OVERFLOW_REASON = "The input is longer than the model's context window."
 
 
 class LiveSession:
@@ -75,8 +76,12 @@ class LiveSession:
         services: SessionServices,
         *,
         restored: dict[str, Any] | None = None,
+        owner: dict[str, str | None] | None = None,
+        max_outbox_messages: int = 0,
+        max_held_messages: int = 0,
     ) -> None:
         self.setup = setup
+        self.owner = owner  # who may resume this session (auth/owner.py), kept in snapshots
         self.route = route
         self.services = services
         self.clock = services.clock
@@ -84,7 +89,7 @@ class LiveSession:
         self.config: SessionConfig = resolve_config(
             setup, speech_available=services.speech is not None
         )
-        self.outbox = Outbox()
+        self.outbox = Outbox(max_outbox_messages)
         self.turn = Turn()
         self.conversation = Conversation(instruction_text(setup.system_instruction))
         self.pending = PendingCalls()
@@ -136,6 +141,7 @@ class LiveSession:
         # Input that arrives while a reply runs and must not interrupt it (session/state.py):
         # history gets it after the reply, in arrival order, then maybe a reply of its own.
         self._held: list[dict[str, Any]] = []
+        self._max_held = max_held_messages  # 0: no bound (docs/limits.md)
         self._reply_when_idle: TurnEvent | None = None
         self._search_query = ""  # the user's latest words, searched when the reply starts
         self._last_spoken = LastSpoken()  # the previous reply, for the echo guard
@@ -166,7 +172,8 @@ class LiveSession:
 
     def snapshot(self) -> dict[str, Any]:
         """Everything needed to continue this conversation elsewhere (session/snapshot.py)."""
-        return take_snapshot(self.session_id, self.setup, self.conversation, self.pending)
+        snapshot = take_snapshot(self.session_id, self.setup, self.conversation, self.pending)
+        return {**snapshot, "owner": self.owner}
 
     # -- input --------------------------------------------------------------------------------
 
@@ -182,6 +189,12 @@ class LiveSession:
                 self._on_tool_response(message)
             case ContextUpdate():
                 self._on_context_update(message)
+        if self._max_held and len(self._held) > self._max_held:
+            # A client that keeps sending while a reply runs would grow this without end.
+            raise ProtocolError(
+                f"More than {self._max_held} messages held while a reply runs.",
+                CloseCode.POLICY_VIOLATION,
+            )
 
     async def _on_client_content(self, message: ClientContent) -> None:
         if (arrived := await self.content.read(message)) is None:
@@ -348,6 +361,11 @@ class LiveSession:
             await output.deliver(running.watchdog.watch(pipeline.pieces()))
         except Exception as error:
             if self._running is not running:  # it failed while being cut off: already ended
+                return
+            if isinstance(error, ContextOverflowError):  # one turn too long: the client's doing
+                log.info("session %s: %s", self.session_id, error)
+                self._end_turn(TurnEvent.FAILED)
+                self.outbox.close(CloseCode.POLICY_VIOLATION, CONTEXT_OVERFLOW_REASON)
                 return
             log.error(
                 "session %s: reply failed: %s",

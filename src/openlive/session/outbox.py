@@ -35,12 +35,20 @@ class Close:
         object.__setattr__(self, "reason", truncate_reason(self.reason))
 
 
-class Outbox:
-    """The queue to the writer. ``put`` is the session's one way to the wire."""
+OVERFLOW_REASON = "The client is not reading its messages."
 
-    def __init__(self) -> None:
+
+class Outbox:
+    """The queue to the writer. ``put`` is the session's one way to the wire.
+
+    ``max_items`` (0 = no bound) caps what waits for a client that does not read: past it the
+    writer's next item is a 1008 close, so a stalled peer cannot grow the queue without end."""
+
+    def __init__(self, max_items: int = 0) -> None:
         self._generation = 0
         self._queue: asyncio.Queue[Outgoing | Close] = asyncio.Queue()
+        self._max_items = max_items
+        self._overflow: Close | None = None
 
     @property
     def generation(self) -> int:
@@ -54,6 +62,9 @@ class Outbox:
 
     def put(self, message: ServerMessage, generation: int | None = None) -> Outgoing:
         item = Outgoing(message, generation)
+        if self._max_items and self._queue.qsize() >= self._max_items:
+            self._overflow = Close(CloseCode.POLICY_VIOLATION, OVERFLOW_REASON)
+            return item  # dropped: the connection ends before anything after it is sent
         self._queue.put_nowait(item)
         return item
 
@@ -68,6 +79,8 @@ class Outbox:
     async def get(self) -> Outgoing | Close:
         """The next item to send, skipping stale ones."""
         while True:
+            if self._overflow is not None:
+                return self._overflow
             item = await self._queue.get()
             if isinstance(item, Close) or not self.is_stale(item):
                 return item

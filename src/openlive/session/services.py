@@ -31,6 +31,8 @@ class SpeechServices:
     text_turn: Any = None
     """engines.turn.TextEndOfTurn: the words' end-of-turn signal on the loaded LLM; None when
     the LLM cannot give next-token probabilities (Smart Turn and the silence decide alone)."""
+    max_audio_message_s: float = 60.0  # per blob (audio/decode.py, docs/limits.md)
+    max_resamplers: int = 4
 
 
 @dataclass(frozen=True)

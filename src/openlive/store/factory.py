@@ -9,9 +9,9 @@ from .redis_store import RedisStore
 from .sqlite import SQLiteStore
 
 
-def open_store(spec: str, default_path: Path) -> SessionStore:
+def open_store(spec: str, default_path: Path, *, timeout_s: float = 5.0) -> SessionStore:
     if spec.startswith(("redis://", "rediss://", "unix://")):
-        return RedisStore(spec)
+        return RedisStore(spec, timeout_s=timeout_s)
     if spec.startswith("sqlite://"):
         return SQLiteStore(Path(spec.removeprefix("sqlite://")))
     if not spec:

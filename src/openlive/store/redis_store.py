@@ -13,9 +13,12 @@ PREFIX = "openlive:"
 
 
 class RedisStore:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, timeout_s: float = 5.0) -> None:
         self.url = url
-        self._client = redis.Redis.from_url(url)
+        # Bounded calls: a Redis that hangs makes a session's setup fail, not wait for ever.
+        self._client = redis.Redis.from_url(
+            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+        )
 
     async def ping(self) -> None:
         await self._client.ping()

@@ -2,12 +2,17 @@
 
 sqlite3 blocks, so every call runs in a worker thread; WAL mode with ``synchronous=FULL`` makes a
 commit durable (fsync) before ``put`` returns.
+
+The file holds conversations and token records, so it is private to its owner (0600); SQLite
+gives its -wal and -shm files the database file's permissions.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -28,6 +33,11 @@ class SQLiteStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        os.chmod(path, 0o600)  # also a file an older version made world-readable
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(f"{path}{suffix}", 0o600)
         self._local = threading.local()
         with self._connect() as connection:
             connection.execute(_SCHEMA)

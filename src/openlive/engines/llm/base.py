@@ -11,6 +11,11 @@ class LLMError(Exception):
     """The engine failed (server down, bad model, broken stream)."""
 
 
+class ContextOverflowError(LLMError):
+    """The request is longer than the model's context window: the client's input (one huge
+    turn) is at fault, not the engine, so the session closes with 1008 rather than 1011."""
+
+
 @dataclass(frozen=True)
 class ChatRequest:
     messages: list[dict[str, Any]]

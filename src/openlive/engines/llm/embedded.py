@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .base import ChatDelta, ChatRequest, LLMError, deltas_from_chunk
+from .base import ChatDelta, ChatRequest, ContextOverflowError, LLMError, deltas_from_chunk
 from .model_source import GGUFSource
 from .next_token import NextTokenScorer
 
@@ -110,7 +110,7 @@ class EmbeddedLLM:
                 if isinstance(item, Exception):
                     raise item
                 if item.get("error"):
-                    raise LLMError(_error_message(item["error"]))
+                    raise _llm_error(item["error"])
                 for delta in deltas_from_chunk(item):
                     yield delta
         finally:
@@ -161,6 +161,13 @@ def _compact_json_output(body: dict[str, Any], llguidance: bool) -> dict[str, An
     body = {key: value for key, value in body.items() if key != "response_format"}
     body["grammar"] = "%llguidance {}\nstart: %json " + json.dumps(compact)
     return body
+
+
+def _llm_error(error: Any) -> LLMError:
+    """llama.cpp's error object as an exception; a prompt past the context is the client's."""
+    if isinstance(error, dict) and error.get("type") == "exceed_context_size_error":
+        return ContextOverflowError(_error_message(error))
+    return LLMError(_error_message(error))
 
 
 def _error_message(error: Any) -> str:
