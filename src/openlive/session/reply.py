@@ -181,6 +181,8 @@ class ReplyPipeline:
         services, clock = context.services, context.clock
         deadline = clock.now() + services.tool_response_timeout_s
         answered = asyncio.ensure_future(asyncio.gather(*(c.answered.wait() for c in waiting)))
+        # Cut off mid-wait (the session closes), its waits end cancelled: retrieve that.
+        answered.add_done_callback(_retrieve)
         timed_out = False
         try:
             filler = services.tool_filler_text
@@ -250,6 +252,11 @@ class ReplyPipeline:
         reply.search_context = (len(messages) - 1, search_context(query, results))
         metadata = grounding_metadata(query, results)
         context.emit(ServerMessage(server_content=ServerContent(grounding_metadata=metadata)))
+
+
+def _retrieve(future: asyncio.Future[object]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def spoken_budget_applies(context: ReplyContext) -> bool:
