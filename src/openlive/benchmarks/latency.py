@@ -266,6 +266,8 @@ def measure(
             url, bundle, health, log = stack.enter_context(
                 own_server(args.server_args, 300, console, target.openlive)
             )
+            # For this run's client only: the next server must not inherit a deleted bundle.
+            stack.callback(_restore_env, "SSL_CERT_FILE", os.environ.get("SSL_CERT_FILE"))
             os.environ["SSL_CERT_FILE"] = str(bundle)
         else:
             health = httpx.get(f"{url}/healthz", verify=False).json()
@@ -431,6 +433,13 @@ def _run_targets(args: Any, console: Console) -> list[dict]:
         summaries.append(summary)
         Console(stderr=args.json).print(summary_table(summary))
     return summaries
+
+
+def _restore_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def _stats(values: list[float]) -> dict[str, float]:

@@ -20,8 +20,14 @@ class NextTokenScorer:
 
     def __init__(self, server: Any, address: str, api_key: str) -> None:
         self._server = server
+        # The runtime's own loopback port, plain HTTP: no proxy from the environment, and no
+        # CA bundle to load (a stale SSL_CERT_FILE must not stop the server from starting).
         self._http = httpx.Client(
-            base_url=address, headers={"Authorization": f"Bearer {api_key}"}, timeout=10.0
+            base_url=address,
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=10.0,
+            trust_env=False,
+            verify=False,
         )
 
     def render(self, messages: list[dict[str, Any]]) -> str:
