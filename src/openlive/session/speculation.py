@@ -127,7 +127,10 @@ class SpeculativeLLM:
         def synthesize() -> np.ndarray:
             return voice.tts.synthesize(text, voice=voice.voice, language=voice.language)
 
-        self.prefetched[text] = loop.run_in_executor(voice.executor, synthesize)
+        future = loop.run_in_executor(voice.executor, synthesize)
+        # A clause thrown away unclaimed may still fail in its worker: retrieve that.
+        future.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self.prefetched[text] = future
 
     # -- the reply --------------------------------------------------------------------------------
 
