@@ -254,7 +254,7 @@ class ReplyPipeline:
         context.emit(ServerMessage(server_content=ServerContent(grounding_metadata=metadata)))
 
 
-def _retrieve(future: asyncio.Future[object]) -> None:
+def _retrieve(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()
 
