@@ -143,7 +143,11 @@ try {
   summary.latencyText = await page.textContent("#latency");
 
   // The "Turn timings" panel draws the spoken turn's stages from the server's turn trace.
+  // Opened, not toggled: a click that lands twice (a busy CI machine) would close it again.
   await page.click("#turn-timings summary");
+  await page.$eval("#turn-timings", (panel) => {
+    panel.open = true;
+  });
   await waitFor(
     "the spoken turn's waterfall",
     () =>
@@ -153,6 +157,7 @@ try {
     null,
     30_000,
   );
+  await page.waitForFunction(() => document.querySelector("#turn-timings").open);
   summary.timings = await page.$$eval("#waterfalls .waterfall", (items) =>
     items.map((item) => ({
       turn: Number(item.dataset.turn),
