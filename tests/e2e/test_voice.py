@@ -494,8 +494,10 @@ async def test_barge_in_interrupts_and_history_keeps_only_what_was_heard(
     story, stop = speech.say(STORY), speech.say(STOP)
     instruction = "Barge-in test 41c7. You tell long stories."
     # The placeholder writes ~75 tokens/s, so 300 tokens could all be written (and spoken by
-    # the fast fallback voice) before the user talks; 1000 keeps the generation running.
-    config = voice_config(1000, system_instruction=instruction)
+    # the fast fallback voice) before the user talks; 1000 keeps the generation running. At the
+    # default temperature the packaged 0.5B sometimes declines to tell a story in one sentence;
+    # greedy decoding tells it.
+    config = voice_config(1000, system_instruction=instruction, temperature=0)
 
     def after_a_second_of_story(reply: VoiceTurn) -> float | None:
         # Playback starts with the first chunk and runs in real time (the audio itself arrives
@@ -541,7 +543,7 @@ async def test_barge_in_while_the_client_still_plays_a_finished_reply(
     interrupts it, and history keeps what was played."""
     story, stop = speech.say(STORY), speech.say(STOP)
     instruction = "Late barge-in test 5d1e."
-    config = voice_config(60, system_instruction=instruction)
+    config = voice_config(60, system_instruction=instruction, temperature=0)
 
     def once_generated(reply: VoiceTurn) -> float | None:
         if reply.first("generationComplete") is None:
@@ -572,7 +574,7 @@ async def test_a_backchannel_over_the_reply_pauses_it_and_it_plays_on_from_where
     resumes with the audio the client flushed, plays to its end, and the "mm-hmm" is no turn."""
     story, backchannel = speech.say(STORY), speech.say(BACKCHANNEL)
     instruction = "False-alarm test 6a0f. You tell long stories."
-    config = voice_config(80, system_instruction=instruction)
+    config = voice_config(80, system_instruction=instruction, temperature=0)
     reply = VoiceTurn()
     client = client_for(voice_server)
     async with (
@@ -622,6 +624,7 @@ async def overlapping_talk(voice_server: ServerProcess, speech: SpeechMaker) -> 
     question, stop = speech.say(STORY), speech.say(STOP)
     config = voice_config(
         30,
+        temperature=0,
         system_instruction=NO_INTERRUPTION_INSTRUCTION,
         realtime_input_config=types.RealtimeInputConfig(
             activity_handling=types.ActivityHandling.NO_INTERRUPTION
