@@ -63,7 +63,13 @@ class Settings(BaseSettings):
     engines/llm/voice.py), ``same`` (the main LLM), or a spec like ``llm``'s."""
     llm_context: int = 8192
     llm_parallel: int = 4
-    """Sessions that can generate at once on the embedded runtime (each gets llm_context tokens)."""
+    """Sessions that can generate at once on the embedded runtime (each gets llm_context tokens);
+    more wait their turn in order (engines/llm/slots.py)."""
+    llm_queue_target_ms: int = 500
+    """Embedded runtime: once a generation has waited this long for a slot, the server is past
+    what this CPU serves; new sessions are refused (1011 "Resource has been exhausted") and
+    ``/healthz`` says saturated until no wait has passed it for 5 s. Resumed sessions still come
+    back. 0 never refuses for load."""
     llm_timeout_s: float = 120.0
     llm_max_tokens: int = 1024
     """Reply length cap when the client sets no maxOutputTokens (small models ramble on)."""

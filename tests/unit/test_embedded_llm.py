@@ -58,3 +58,23 @@ async def test_abandoned_and_cancelled_streams_log_nothing(
     assert [context["message"] for context in reported] == []
     loud = [r for r in caplog.records if r.levelno > logging.DEBUG and "llm" in r.name]
     assert loud == []
+
+
+async def test_requests_past_the_slots_wait_in_order_and_a_cancelled_one_never_runs() -> None:
+    llm = EmbeddedLLM(packaged_placeholder(), threads=1, context=1024, parallel=1)
+    await llm.load()
+    try:
+        running = llm.stream(ESSAY)
+        await anext(running)  # generating: the one slot is taken
+        gone = asyncio.create_task(first_token_then_leave(llm))
+        served = asyncio.create_task(first_token_then_leave(llm))
+        await asyncio.sleep(0.1)
+        assert llm.slots.waiting == 2 and llm.slots.granted == 1
+        gone.cancel()
+        await asyncio.sleep(0)
+        assert llm.slots.waiting == 1
+        await running.aclose()  # the slot frees once the runtime stops, and passes on in order
+        await asyncio.wait_for(served, 60)
+        assert gone.cancelled() and llm.slots.granted == 2
+    finally:
+        await llm.aclose()

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from openlive.engines.llm import LLMError
+from openlive.engines.llm.base import ChatDelta, ChatRequest
+from openlive.engines.llm.slots import LLMSlots
 from openlive.session.resumption import Resumption
 from openlive.session.state import TurnState
 from openlive.store.sqlite import SQLiteStore
@@ -29,6 +32,7 @@ from .session_fakes import (
     Hang,
     ScriptedASR,
     ScriptedLLM,
+    Step,
     Wait,
     WordTTS,
     settle,
@@ -381,6 +385,46 @@ async def test_a_hung_engine_still_ends_the_turn_then_closes():
         assert bench.closed is not None and bench.closed.code == 1011
         assert bench.closed.reason == "Deadline expired before operation could complete."
         assert bench.history() == [("user", "hi"), ("assistant", "Let me")]
+
+
+class SlottedLLM(ScriptedLLM):
+    """The script behind generation slots, as on the embedded runtime."""
+
+    def __init__(self, slots: LLMSlots, *steps: Step) -> None:
+        super().__init__(*steps)
+        self.slots = slots
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[ChatDelta]:
+        await self.slots.acquire()
+        try:
+            async for delta in super().stream(request):
+                yield delta
+        finally:
+            self.slots.release()
+
+
+@pytest.mark.parametrize("runtime_produces", [True, False])
+async def test_a_reply_waiting_for_a_slot_is_not_stalled_while_the_runtime_produces(
+    runtime_produces: bool,
+):
+    ticks = iter(range(10**6))
+    slots = LLMSlots(1, clock=lambda: float(next(ticks)))  # every reading a second later
+    llm = SlottedLLM(slots, ["Here you are."])
+    async with Bench(TEXT_SETUP, llm, turn_stall_s=30) as bench:
+        await slots.acquire()  # another session's long generation holds the only slot
+        await bench.say("hi")
+        for _ in range(6):  # a minute behind it
+            await bench.clock.advance(10)
+            if runtime_produces:
+                slots.tick()
+        if not runtime_produces:  # a runtime that produces nothing stalls its waiters too
+            assert bench.closed is not None and bench.closed.code == 1011
+            return
+        assert bench.closed is None and bench.kinds() == []
+        slots.release()
+        await bench.clock.advance(1)
+        assert bench.kinds() == ["text", "generationComplete", "turnComplete"]
+        assert bench.history() == [("user", "hi"), ("assistant", "Here you are.")]
 
 
 async def test_a_raising_engine_ends_the_turn_then_closes():

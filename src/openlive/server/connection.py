@@ -9,6 +9,7 @@ import logging
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..auth.keys import key_is_valid
+from ..auth.limits import EXHAUSTED
 from ..auth.owner import Owner, fingerprint
 from ..auth.tokens import PREFIX as TOKEN_PREFIX
 from ..auth.tokens import apply_constraints, locked_context_fields
@@ -83,6 +84,11 @@ class Connection:
             if self.runtime.draining:
                 raise ProtocolError(UNAVAILABLE_REASON, CloseCode.INTERNAL_ERROR)
             restored = await self._restore(setup)
+            if restored is None and self.runtime.llm_overloaded:
+                # New sessions wait for the LLM to catch up; a resumed one is a user already
+                # here, and losing their session would be worse than a slower turn.
+                log.info("refusing a new session: LLM turns wait past llm_queue_target_ms")
+                raise ProtocolError(EXHAUSTED, CloseCode.INTERNAL_ERROR)
             self.runtime.limits.acquire(self._limit_key)
             self._counted = True
             self.session = LiveSession(

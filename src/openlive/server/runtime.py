@@ -10,6 +10,7 @@ from collections.abc import Callable
 from ..auth.limits import SessionLimits
 from ..auth.tokens import EphemeralTokens
 from ..engines.llm import LLMEngine, create_llm_engine
+from ..engines.llm.slots import LLMSlots
 from ..engines.llm.tool_calling import create_tool_calling
 from ..engines.llm.voice import choose_voice_llm
 from ..engines.search import create_search_provider
@@ -63,9 +64,19 @@ class Runtime:
 
     @property
     def saturated(self) -> bool:
-        """Every session slot is taken: new sessions would be refused."""
+        """New sessions would be refused: every session slot is taken, or the LLM is past what
+        this CPU serves."""
         cap = self.settings.max_sessions
-        return bool(cap) and self.limits.open_sessions >= cap
+        return (bool(cap) and self.limits.open_sessions >= cap) or self.llm_overloaded
+
+    @property
+    def llm_overloaded(self) -> bool:
+        """A generation waited too long for an embedded runtime's slot (engines/llm/slots.py)."""
+        for engine in (self.llm, self.voice_llm):
+            slots = getattr(engine, "slots", None)
+            if isinstance(slots, LLMSlots) and slots.overloaded():
+                return True
+        return False
 
     @property
     def services(self) -> SessionServices:

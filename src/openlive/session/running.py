@@ -5,9 +5,11 @@ message tagged with the reply's generation, and counted as progress), its watchd
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from ..engines.llm.slots import queue_progress
 from ..protocol.server_messages import ServerMessage
 from .clock import Clock
 from .config import SessionConfig
@@ -44,7 +46,13 @@ class RunningReply:
         return self._outbox.put(message, self.reply.generation)
 
     def start(self, run: Callable[[RunningReply], Coroutine[Any, Any, None]]) -> None:
-        self.task = asyncio.create_task(run(self), name=f"reply-{self.reply.generation}")
+        # Waiting behind other sessions for an LLM slot is progress each time the queue moves;
+        # the reply's tasks inherit this context, wherever they call the LLM from.
+        context = contextvars.copy_context()
+        context.run(queue_progress.set, self.watchdog.progress)
+        self.task = asyncio.create_task(
+            run(self), name=f"reply-{self.reply.generation}", context=context
+        )
         self.watchdog.start()
 
     def stop(self, *, cancel: bool) -> asyncio.Task[None] | None:

@@ -7,6 +7,9 @@ Rules:
   once, and the session ends the turn (TIMED_OUT) and closes with 1011.
 - Only generating counts. A blocking tool call waits for the client, who may take its time, and
   playback is a known, bounded wait; the watchdog starts counting afresh when generation resumes.
+- Waiting for an embedded LLM slot behind other sessions counts as progress while that runtime
+  produces tokens (engines/llm/slots.py, through the reply task's context): that is load, which
+  admission answers, not a hang.
 - It measures on the session's clock, so a test moves time instead of waiting for it.
 """
 

@@ -23,6 +23,7 @@ from typing import Any
 from .base import ChatDelta, ChatRequest, ContextOverflowError, LLMError, deltas_from_chunk
 from .model_source import GGUFSource
 from .next_token import NextTokenScorer
+from .slots import LLMSlots
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class EmbeddedLLM:
         context: int,
         parallel: int,
         prefill_threads: int | None = None,
+        slots: LLMSlots | None = None,
     ) -> None:
         self.source = source
         self._threads = threads
@@ -51,6 +53,7 @@ class EmbeddedLLM:
         self.is_placeholder = source.is_placeholder
         self._context = context
         self._parallel = parallel
+        self.slots = slots or LLMSlots(parallel)
         self._server: Any = None
         self._llguidance = False
         self._api_key = secrets.token_urlsafe(24)
@@ -104,9 +107,18 @@ class EmbeddedLLM:
             finally:
                 loop.call_soon_threadsafe(queue.put_nowait, _END)
 
-        worker = loop.run_in_executor(self._executor, run)
+        await self.slots.acquire()
+        try:
+            worker = loop.run_in_executor(self._executor, run)
+        except BaseException:
+            self.slots.release()
+            raise
+        # The slot is free once the runtime has stopped, not when the caller stops listening: a
+        # cancelled prefill runs on to its first token, and the next request would queue there.
+        worker.add_done_callback(lambda _: self.slots.release())
         try:
             while (item := await queue.get()) is not _END:
+                self.slots.tick()
                 if isinstance(item, Exception):
                     raise item
                 if item.get("error"):

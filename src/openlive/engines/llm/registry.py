@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 from ...settings import Settings
 from .base import LLMEngine, LLMError
 from .embedded import EmbeddedLLM
-from .model_source import ModelNotFound, resolve_gguf
+from .model_source import GGUFSource, ModelNotFound, resolve_gguf
 from .openai_compat import OpenAICompatibleLLM
+from .slots import LLMSlots
 from .trace import TracingLLM
 
 
@@ -15,6 +18,19 @@ def create_llm_engine(settings: Settings) -> LLMEngine:
     if settings.llm_trace_file is not None:
         return TracingLLM(engine, settings.llm_trace_file)
     return engine
+
+
+def embedded_llm(source: GGUFSource, settings: Settings) -> EmbeddedLLM:
+    """A GGUF on the embedded runtime, with the settings' threads, context and slots."""
+    target_s = settings.llm_queue_target_ms / 1000 if settings.llm_queue_target_ms else math.inf
+    return EmbeddedLLM(
+        source,
+        threads=settings.embedded_llm_threads(),
+        prefill_threads=settings.embedded_llm_prefill_threads(),
+        context=settings.llm_context,
+        parallel=settings.llm_parallel,
+        slots=LLMSlots(settings.llm_parallel, target_s=target_s),
+    )
 
 
 def _create(settings: Settings) -> LLMEngine:
@@ -33,11 +49,5 @@ def _create(settings: Settings) -> LLMEngine:
             source = resolve_gguf(argument, settings.models_dir)
         except ModelNotFound as error:
             raise LLMError(str(error)) from error
-        return EmbeddedLLM(
-            source,
-            threads=settings.embedded_llm_threads(),
-            prefill_threads=settings.embedded_llm_prefill_threads(),
-            context=settings.llm_context,
-            parallel=settings.llm_parallel,
-        )
+        return embedded_llm(source, settings)
     raise LLMError(f"unknown LLM engine {settings.llm!r}; use embedded[:<gguf>] or openai:<url>")

@@ -35,6 +35,11 @@ class TracingLLM:
             file.write(line + "\n")
         return self.inner.stream(request)
 
+    @property
+    def slots(self) -> object | None:
+        """The inner runtime's generation slots, when it has them (engines/llm/slots.py)."""
+        return getattr(self.inner, "slots", None)
+
     def next_token_scorer(self) -> object | None:
         """The inner runtime's next-token probabilities (the words' end-of-turn signal), when it
         has them; not traced: they are no conversation request."""

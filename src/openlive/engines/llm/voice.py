@@ -25,6 +25,7 @@ from ...settings import Settings
 from .base import ChatRequest, LLMEngine, LLMError
 from .embedded import EmbeddedLLM
 from .model_source import ModelNotFound, packaged
+from .registry import create_llm_engine, embedded_llm
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +97,6 @@ async def choose_voice_llm(
     if choice == "same":
         return None
     if choice != "auto":
-        from .registry import create_llm_engine
-
         engine = create_llm_engine(settings.model_copy(update={"llm": choice}))
         await engine.load()
         report("llm", f"voice sessions: {engine.description} (voice_llm)")
@@ -113,13 +112,7 @@ async def choose_voice_llm(
     except ModelNotFound as error:
         report("llm", f"voice sessions: the default model, slow here ({speed}); {error}")
         return None
-    fast = EmbeddedLLM(
-        source,
-        threads=settings.embedded_llm_threads(),
-        prefill_threads=settings.embedded_llm_prefill_threads(),
-        context=settings.llm_context,
-        parallel=settings.llm_parallel,
-    )
+    fast = embedded_llm(source, settings)
     await fast.load()
     fast_speed = await measure_speed(fast)
     if fast_speed.first_clause_ms >= speed.first_clause_ms:
