@@ -8,6 +8,11 @@ speculatively at that same moment so its latency overlaps the decision.
 In manual mode (``automaticActivityDetection.disabled``) the client's ``activityStart`` /
 ``activityEnd`` bracket each turn instead.
 
+A turn holds at most ``max_turn_audio_s`` of audio (docs/limits.md), checked before a blob's
+samples are kept. Between ``activityStart`` and ``activityEnd`` the client drew the turn, so one
+past the bound is its mistake: 1008. With automatic detection our VAD drew it (a television or
+music need never pause), so the endpointer ends the turn there instead and the session goes on.
+
 Barge-in rules (speech while our reply plays), in two steps so that stopping is instant and a
 false alarm costs nothing:
 
@@ -40,6 +45,7 @@ from ..audio.pcm import INPUT_RATE
 from ..engines.listening import (
     EndOfTurnCandidate,
     Endpointer,
+    EndReason,
     SpeechResumed,
     SpeechStarted,
     TurnEnded,
@@ -113,6 +119,9 @@ class Listener:
             else None
         )
         self._manual_audio: list[np.ndarray] | None = None
+        self._manual_samples = 0  # in _manual_audio, against the turn's bound
+        turn_s = speech.max_turn_audio_s
+        self._max_turn_samples = int(turn_s * INPUT_RATE) if turn_s > 0 else None
         self._tasks: set[asyncio.Future[Any]] = set()
         self._partial: asyncio.Task[None] | None = None
         self._partial_mark = 0.0
@@ -136,7 +145,9 @@ class Listener:
             raise _audio_error(error) from None
         if self._endpointer is None:
             if self._manual_audio is not None:
+                self._check_turn_audio(len(samples))
                 self._manual_audio.append(samples)
+                self._manual_samples += len(samples)
             return
         # One large blob is endpointed in slices, yielding between them: the VAD of a minute of
         # audio would otherwise hold the event loop (every session) for its whole run.
@@ -153,6 +164,7 @@ class Listener:
             log.warning("activityStart ignored: automatic activity detection is on")
             return
         self._manual_audio = []
+        self._manual_samples = 0
         self._reset_transcript()
         await self._on_speech_started()
 
@@ -161,7 +173,7 @@ class Listener:
         if self._endpointer is not None or self._manual_audio is None:
             return
         audio = np.concatenate(self._manual_audio) if self._manual_audio else np.zeros(0)
-        self._manual_audio = None
+        self._manual_audio, self._manual_samples = None, 0
         now = self._clock.now()
         trace = TurnTrace(speech_end=now, turn_end=now)
         self._spawn_turn(self._finish_turn(audio.astype(np.float32), trace))
@@ -173,6 +185,16 @@ class Listener:
             return
         for event in self._endpointer.flush():
             await self._on_event(event)
+
+    def _check_turn_audio(self, more: int) -> None:
+        """A manual turn may not pass its bound (the module docstring says why 1008)."""
+        limit = self._max_turn_samples
+        if limit is not None and self._manual_samples + more > limit:
+            raise ProtocolError(
+                f"More than {limit / INPUT_RATE:g} s of audio between activityStart and "
+                "activityEnd.",
+                CloseCode.POLICY_VIOLATION,
+            )
 
     async def _flush_held(self) -> None:
         for chunk, chunk_type in self._coalescer.flush():
@@ -210,6 +232,8 @@ class Listener:
                     stale.cancel()
                 self._on_guess_void()
             case TurnEnded(audio=audio, candidate_id=candidate, speech_end_t=speech_end_t):
+                if event.reason is EndReason.MAX_LENGTH:
+                    log.info("a turn of %.0f s with no pause ended there", len(audio) / INPUT_RATE)
                 # A short utterance over the reply: its words decide (_finish_turn).
                 undecided = self._barge_in is BargeIn.SUSPECTED
                 if not undecided:

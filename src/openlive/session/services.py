@@ -33,6 +33,8 @@ class SpeechServices:
     the LLM cannot give next-token probabilities (Smart Turn and the silence decide alone)."""
     max_audio_message_s: float = 60.0  # per blob (audio/decode.py, docs/limits.md)
     max_resamplers: int = 4
+    max_turn_audio_s: float = 600.0
+    """Audio one user turn may hold (session/listener.py, docs/limits.md); 0: no bound."""
 
 
 @dataclass(frozen=True)
