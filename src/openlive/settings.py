@@ -224,6 +224,11 @@ class Settings(BaseSettings):
     """Messages queued for a client that does not read them; more closes with 1008."""
     max_held_messages: int = 1000
     """Messages held (to be recorded) while a reply runs; more closes with 1008."""
+    max_pending_calls: int = 64
+    """Function calls a session holds unanswered. Before a ``toolCall`` that would pass it, the
+    oldest calls no reply waits for (non-blocking ones, those owed from before a resume) get
+    ``toolCallCancellation``: a client may never answer fire-and-forget NON_BLOCKING calls.
+    0 = no bound."""
     max_content_bytes: int = 256 * 1024 * 1024
     """Bytes of clientContent, toolResponse, contextUpdate and realtimeInput text one
     connection may send in all (what grows the history); more closes with 1008."""

@@ -10,7 +10,18 @@ import pytest
 
 from openlive.protocol.errors import ProtocolError
 
-from .session_fakes import AUDIO_SETUP, Bench, ScriptedASR, ScriptedLLM, speech_services
+from .session_fakes import (
+    AUDIO_SETUP,
+    BACKGROUND,
+    LOOKUP,
+    TEXT_SETUP,
+    Bench,
+    Call,
+    ScriptedASR,
+    ScriptedLLM,
+    speech_services,
+    with_tools,
+)
 from .test_barge_in import AUTO_AUDIO_SETUP, sound
 from .test_barge_in import services as vad_services
 
@@ -52,3 +63,72 @@ async def test_automatic_detection_ends_a_turn_that_never_pauses_at_the_bound():
         await sound(bench, 1.0, loud=False)
         # The speech went on past the bound: a new utterance, here over the reply, cutting it.
         assert ("user", "wait, there is more") in bench.history()
+
+
+# -- function calls left unanswered -----------------------------------------------------------
+
+
+def call_ids(message: dict) -> list[str]:
+    return [call["id"] for call in message["toolCall"]["functionCalls"]]
+
+
+async def test_past_the_pending_bound_the_oldest_unanswered_call_is_cancelled():
+    # A client that treats NON_BLOCKING calls as fire and forget: it never answers them.
+    llm = ScriptedLLM(*([Call("remind", {"n": n})] for n in range(3)), ["Still here."])
+    tools = with_tools(TEXT_SETUP, BACKGROUND)
+    async with Bench(tools, llm, max_pending_calls=2) as bench:
+        for n in range(3):
+            await bench.say(f"remind me {n}")
+        first, second, third = (call_ids(m) for m in bench.received if "toolCall" in m)
+        # The cancellation comes before the toolCall that needed the room.
+        assert bench.kinds()[-4:] == [
+            *("toolCallCancellation", "toolCall", "generationComplete", "turnComplete")
+        ]
+        (cancellation,) = [m for m in bench.received if "toolCallCancellation" in m]
+        assert cancellation["toolCallCancellation"]["ids"] == first
+        assert len(bench.session.pending) == 2
+        # A late answer to the evicted call crossed the cancellation: dropped, not 1007.
+        late = {"id": first[0], "name": "remind", "response": {"ok": True}}
+        await bench.send({"toolResponse": {"functionResponses": [late]}})
+        assert bench.closed is None
+        await bench.say("are you there?")
+        assert bench.text().endswith("Still here.")
+        assert bench.session.pending.find(second[0], "remind") is not None
+        assert bench.session.pending.find(third[0], "remind") is not None
+
+
+async def test_a_step_asking_for_more_calls_than_the_bound_makes_only_the_first():
+    calls = [Call("lookup", {"n": n}) for n in range(5)]
+    llm = ScriptedLLM(calls, ["Done."])
+    async with Bench(with_tools(TEXT_SETUP, LOOKUP), llm, max_pending_calls=3) as bench:
+        await bench.say("look up five things")
+        (message,) = [m for m in bench.received if "toolCall" in m]
+        made = message["toolCall"]["functionCalls"]
+        assert [call["args"]["n"] for call in made] == [0, 1, 2]
+        assert len(bench.session.pending) == 3
+        responses = [
+            {"id": call["id"], "name": "lookup", "response": {"n": call["args"]["n"]}}
+            for call in made
+        ]
+        await bench.send({"toolResponse": {"functionResponses": responses}})
+        assert bench.text() == "Done."
+        assert len(bench.session.pending) == 0
+
+
+async def test_an_evicted_call_owed_from_before_a_resume_is_answered_in_history():
+    tools = with_tools(TEXT_SETUP, LOOKUP)
+    async with Bench(tools, ScriptedLLM([Call("lookup", {"q": "old"})])) as bench:
+        await bench.say("look it up")  # the client leaves; the call is owed
+        snapshot = bench.session.snapshot()
+    (owed,) = snapshot["pending_calls"]
+    llm = ScriptedLLM([Call("lookup", {"q": "new"})])
+    async with Bench(tools, llm, restored=snapshot, max_pending_calls=1) as resumed:
+        await resumed.say("look up something else")
+        assert resumed.kinds()[:2] == ["toolCallCancellation", "toolCall"]
+        (cancellation,) = [m for m in resumed.received if "toolCallCancellation" in m]
+        assert cancellation["toolCallCancellation"]["ids"] == [owed["id"]]
+        results = [
+            entry for entry in resumed.session.conversation.entries if entry["role"] == "tool"
+        ]
+        assert [entry["tool_call_id"] for entry in results] == [owed["id"]]
+        assert "too many calls" in results[0]["content"]

@@ -86,6 +86,7 @@ class Runtime:
             tool_filler_delay_s=self.settings.tool_filler_delay_s,
             tool_filler_text=self.settings.tool_filler_text,
             tool_response_timeout_s=self.settings.tool_response_timeout_s,
+            max_pending_calls=self.settings.max_pending_calls,
             search=self.search,
             search_results=self.settings.search_results,
         )
