@@ -3,12 +3,20 @@ function calls left unanswered, and recognition jobs of a session that has gone 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
+from openlive.engines.asr import WhisperASR
 from openlive.protocol.errors import ProtocolError
+from openlive.session import SpeechServices
 
 from .session_fakes import (
     AUDIO_SETUP,
@@ -17,8 +25,11 @@ from .session_fakes import (
     TEXT_SETUP,
     Bench,
     Call,
+    HeardText,
     ScriptedASR,
     ScriptedLLM,
+    WordTTS,
+    settle,
     speech_services,
     with_tools,
 )
@@ -132,3 +143,90 @@ async def test_an_evicted_call_owed_from_before_a_resume_is_answered_in_history(
         ]
         assert [entry["tool_call_id"] for entry in results] == [owed["id"]]
         assert "too many calls" in results[0]["content"]
+
+
+# -- recognition jobs of a session that went away ---------------------------------------------
+
+
+class GatedASR:
+    """Counts the jobs that ran; each waits for ``go`` and reports whether it was cancelled."""
+
+    def __init__(self) -> None:
+        self.ran = 0
+        self.started = threading.Event()
+        self.go = threading.Event()
+        self.saw_cancel: list[bool] = []
+
+    def transcribe(
+        self, audio: np.ndarray, language: str | None = None, *, cancelled: Callable[[], bool]
+    ) -> HeardText:
+        self.ran += 1
+        self.started.set()
+        self.go.wait(10)
+        self.saw_cancel.append(cancelled())
+        return HeardText("too late")
+
+
+async def manual_turn(pool: ThreadPoolExecutor, asr: GatedASR) -> Bench:
+    speech = SpeechServices(
+        vad=None,
+        turn=None,
+        asr=asr,
+        tts=WordTTS(),
+        fast_tts=None,
+        asr_executor=pool,
+        tts_executor=pool,
+    )
+    bench = await Bench(AUDIO_SETUP, ScriptedLLM(["Hi."]), speech=speech).__aenter__()
+    await bench.send({"realtimeInput": {"activityStart": {}}})
+    await bench.send(pcm_blob(1.0))
+    await bench.send({"realtimeInput": {"activityEnd": {}}})  # its recognition is submitted
+    return bench
+
+
+async def test_a_closed_sessions_queued_recognition_never_runs():
+    pool = ThreadPoolExecutor(max_workers=1)
+    busy = threading.Event()
+    pool.submit(busy.wait, 10)  # another session's job holds the only worker
+    asr = GatedASR()
+    asr.go.set()
+    bench = await manual_turn(pool, asr)
+    await settle()
+    assert pool._work_queue.qsize() == 1  # queued behind the busy worker
+    await bench.session.aclose()
+    bench.pause_writer()
+    busy.set()
+    await asyncio.to_thread(pool.shutdown, True)  # every queued job has run or been dropped
+    assert asr.ran == 0
+    assert bench.history() == []
+
+
+async def test_a_closed_sessions_running_recognition_is_told_to_stop_and_its_words_unused():
+    pool = ThreadPoolExecutor(max_workers=1)
+    asr = GatedASR()
+    bench = await manual_turn(pool, asr)
+    assert await asyncio.to_thread(asr.started.wait, 10)
+    await bench.session.aclose()
+    bench.pause_writer()
+    asr.go.set()
+    await asyncio.to_thread(pool.shutdown, True)
+    await settle()
+    assert asr.saw_cancel == [True]
+    assert bench.history() == []  # "too late" never became a turn
+
+
+def test_whisper_stops_between_windows_once_cancelled():
+    asr = WhisperASR("/nonexistent")
+    asr._model = SimpleNamespace(supported_languages=["en"])  # type: ignore[assignment]
+    decoded: list[int] = []
+
+    def window(model: object, audio: np.ndarray, language: str | None) -> tuple[str, str]:
+        decoded.append(len(audio))
+        return f"window {len(decoded)}", "en"
+
+    asr._transcribe_window = window  # type: ignore[method-assign]
+    audio = np.zeros(16000 * 100, dtype=np.float32)  # four windows of at most 30 s
+    assert asr.transcribe(audio, "en").text.count("window") == 4
+    decoded.clear()
+    text = asr.transcribe(audio, "en", cancelled=lambda: len(decoded) >= 1).text
+    assert (decoded, text) == ([decoded[0]], "window 1")

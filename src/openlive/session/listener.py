@@ -54,6 +54,7 @@ from ..protocol.errors import CloseCode, ProtocolError
 from .clock import MONOTONIC, Clock
 from .config import SessionConfig
 from .echo import is_backchannel, is_own_echo
+from .recognition import Recognition
 from .services import SpeechServices
 from .text_turn import endpointer_config, words_end_probability
 from .trace import TurnTrace
@@ -112,6 +113,8 @@ class Listener:
         self._language = config.recognition_language
         self._turns: set[asyncio.Task[Any]] = set()  # spoken turns being finished (final ASR)
         self._decoder = AudioDecoder(speech.max_audio_message_s, speech.max_resamplers)
+        # ASR jobs on the shared pool: cancelled with their turn, and all when we close.
+        self._recognition = Recognition(speech.asr, speech.asr_executor)
         self._coalescer = PcmCoalescer(speech.coalesce_ms)  # Firebase Web's 2.7 ms blobs
         self._endpointer = (
             Endpointer(speech.vad.new_stream(), endpointer_config(config.detection, speech))
@@ -201,6 +204,7 @@ class Listener:
             await self._feed(chunk, chunk_type)
 
     async def aclose(self) -> None:
+        self._recognition.close()  # no job of ours runs on in the shared pool
         self._decoder.close()  # a WebM/Ogg stream's decoder thread
         for task in list(self._tasks):
             task.cancel()
@@ -330,11 +334,7 @@ class Listener:
         return await self._recognise(samples) if len(samples) >= INPUT_RATE // 10 else ""
 
     async def _recognise(self, audio: np.ndarray) -> str:
-        loop = asyncio.get_running_loop()
-        language = self._language
-        transcript = await loop.run_in_executor(
-            self.speech.asr_executor, lambda: self.speech.asr.transcribe(audio, language)
-        )
+        transcript = await self._recognition.transcribe(audio, self._language)
         text = transcript.text.strip()
         if self._language is None and transcript.language and len(text.split()) >= 3:
             # Detection on a few seconds of audio can flip (English heard as French); once a
