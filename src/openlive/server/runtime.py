@@ -18,6 +18,7 @@ from ..session.resumption import Resumption
 from ..session.turn_timings import TurnTimings
 from ..settings import Settings
 from ..store import open_store
+from .loop_lag import LoopLag
 from .metrics import Metrics
 from .speech_loader import load_speech
 from .telemetry import otlp_turn_spans
@@ -57,6 +58,8 @@ class Runtime:
             max_new_sessions_per_minute=settings.max_new_sessions_per_minute,
         )
         self.metrics = Metrics()
+        self.loop_lag = LoopLag(self.metrics.loop_lag.observe)  # started by the app's lifespan
+        self.metrics.loop_lag_recent_max.set_function(self.loop_lag.recent_max)
         self.turn_timings = TurnTimings()
         self.turn_spans = otlp_turn_spans(settings)
         self.draining = False

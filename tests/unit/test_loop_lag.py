@@ -1,0 +1,54 @@
+"""The event-loop lag monitor (server/loop_lag.py) and how a bench reads it from /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from openlive.benchmarks.loop_lag import lag_summary, read_lag
+from openlive.server.loop_lag import LoopLag
+from openlive.server.metrics import Metrics
+
+
+async def test_a_held_loop_shows_as_a_late_tick_in_the_metrics():
+    metrics, seen = Metrics(), []
+
+    def observe(seconds: float) -> None:
+        seen.append(seconds)
+        metrics.loop_lag.observe(seconds)
+
+    lag = LoopLag(observe, tick_s=0.01)
+    metrics.loop_lag_recent_max.set_function(lag.recent_max)
+    lag.start()
+    try:
+        await asyncio.sleep(0.05)
+        time.sleep(0.2)  # something holds the loop: every session waits
+        await asyncio.sleep(0.05)
+    finally:
+        lag.stop()
+    ticks = len(seen)
+    assert ticks >= 3
+    assert max(seen) >= 0.15  # the tick due during the hold ran that late
+    assert min(seen) >= 0.0
+    assert lag.recent_max() == max(seen)
+    reading = read_lag(metrics.render().decode())
+    assert reading.recent_max == max(seen)
+    assert reading.buckets[float("inf")] == ticks
+    assert reading.buckets[0.1] < ticks  # the held tick is past 100 ms
+    await asyncio.sleep(0.05)
+    assert len(seen) == ticks  # stopped: no more ticks
+
+
+def test_a_phase_lag_is_read_from_two_histograms():
+    def histogram(counts: dict[str, int], recent: float) -> str:
+        lines = [
+            f'openlive_event_loop_lag_seconds_bucket{{le="{le}"}} {n}' for le, n in counts.items()
+        ]
+        lines.append(f"openlive_event_loop_lag_recent_max_seconds {recent}")
+        return "\n".join(["# TYPE openlive_event_loop_lag_seconds histogram", *lines]) + "\n"
+
+    before = read_lag(histogram({"0.001": 50, "0.01": 50, "0.1": 50, "+Inf": 50}, 0.0))
+    # 100 ticks since: 97 fast, 2 under 10 ms, 1 under 100 ms.
+    after = read_lag(histogram({"0.001": 147, "0.01": 149, "0.1": 150, "+Inf": 150}, 0.04))
+    assert lag_summary(before, after, after.recent_max) == "p99 ≤ 10 ms, max 40 ms (100 ticks)"
+    assert lag_summary(after, after, 0.0) == "no ticks"
