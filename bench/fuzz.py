@@ -25,7 +25,7 @@ import websockets
 from rich.console import Console
 
 from openlive.benchmarks.fuzzing import CLEAN_CLOSES, fuzz
-from openlive.benchmarks.loop_lag import fetch_lag, lag_summary, worst_lag_while
+from openlive.benchmarks.loop_lag import fetch_lag, lag_summary
 from openlive.benchmarks.server import own_server
 
 PATH = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
@@ -88,19 +88,13 @@ async def main(args: argparse.Namespace, console: Console) -> None:
         url = base_url.replace("https://", "wss://") + PATH
         console.print(f"machine load before: {os.getloadavg()[0]:.2f}")
         lag_before = await asyncio.to_thread(fetch_lag, base_url, context)
-        quiet_turns = asyncio.create_task(
-            bystander(url, context, args.turn_timeout, turns=args.turns)
-        )
-        quiet_worst = await worst_lag_while(base_url, context, quiet_turns)
-        quiet = await quiet_turns
+        quiet = await bystander(url, context, args.turn_timeout, turns=args.turns)
         lag_quiet = await asyncio.to_thread(fetch_lag, base_url, context)
         started = time.perf_counter()
         attack = asyncio.create_task(
             fuzz(url, args.seed, args.connections, ssl=context, concurrency=args.concurrency)
         )
-        loud_turns = asyncio.create_task(bystander(url, context, args.turn_timeout, until=attack))
-        loud_worst = await worst_lag_while(base_url, context, loud_turns)
-        loud = await loud_turns
+        loud = await bystander(url, context, args.turn_timeout, until=attack)
         codes = await attack
         elapsed = time.perf_counter() - started
         lag_loud = await asyncio.to_thread(fetch_lag, base_url, context)
@@ -108,10 +102,9 @@ async def main(args: argparse.Namespace, console: Console) -> None:
         unclean = {code: n for code, n in codes.items() if code not in CLEAN_CLOSES}
         console.print(f"unclean closes: {unclean or 'none'}")
         console.print(f"bystander, quiet: {summary(quiet)}")
-        console.print(f"  event-loop lag, quiet: {lag_summary(lag_before, lag_quiet, quiet_worst)}")
+        console.print(f"  event-loop lag, quiet: {lag_summary(lag_before, lag_quiet)}")
         console.print(f"bystander, during the fuzz ({len(loud)} turns): {summary(loud)}")
-        loud_lag = lag_summary(lag_quiet, lag_loud, loud_worst)
-        console.print(f"  event-loop lag, during the fuzz: {loud_lag}")
+        console.print(f"  event-loop lag, during the fuzz: {lag_summary(lag_quiet, lag_loud)}")
         console.print(f"machine load after: {os.getloadavg()[0]:.2f}")
         log = log_path.read_text(errors="replace")
         console.print(f"tracebacks in the server log: {log.count('Traceback')}")

@@ -31,8 +31,9 @@ async def test_a_held_loop_shows_as_a_late_tick_in_the_metrics():
     assert max(seen) >= 0.15  # the tick due during the hold ran that late
     assert min(seen) >= 0.0
     assert lag.recent_max() == max(seen)
-    reading = read_lag(metrics.render().decode())
-    assert reading.recent_max == max(seen)
+    rendered = metrics.render().decode()
+    assert f"openlive_event_loop_lag_recent_max_seconds {max(seen)}" in rendered
+    reading = read_lag(rendered)
     assert reading.buckets[float("inf")] == ticks
     assert reading.buckets[0.1] < ticks  # the held tick is past 100 ms
     await asyncio.sleep(0.05)
@@ -40,15 +41,18 @@ async def test_a_held_loop_shows_as_a_late_tick_in_the_metrics():
 
 
 def test_a_phase_lag_is_read_from_two_histograms():
-    def histogram(counts: dict[str, int], recent: float) -> str:
-        lines = [
-            f'openlive_event_loop_lag_seconds_bucket{{le="{le}"}} {n}' for le, n in counts.items()
-        ]
-        lines.append(f"openlive_event_loop_lag_recent_max_seconds {recent}")
+    def histogram(counts: list[int]) -> str:
+        bounds = ["0.001", "0.01", "0.1", "+Inf"]
+        bucket = "openlive_event_loop_lag_seconds_bucket"
+        lines = [f'{bucket}{{le="{le}"}} {n}' for le, n in zip(bounds, counts, strict=True)]
         return "\n".join(["# TYPE openlive_event_loop_lag_seconds histogram", *lines]) + "\n"
 
-    before = read_lag(histogram({"0.001": 50, "0.01": 50, "0.1": 50, "+Inf": 50}, 0.0))
-    # 100 ticks since: 97 fast, 2 under 10 ms, 1 under 100 ms.
-    after = read_lag(histogram({"0.001": 147, "0.01": 149, "0.1": 150, "+Inf": 150}, 0.04))
-    assert lag_summary(before, after, after.recent_max) == "p99 ≤ 10 ms, max 40 ms (100 ticks)"
-    assert lag_summary(after, after, 0.0) == "no ticks"
+    before = read_lag(histogram([50, 50, 50, 50]))
+    # 100 ticks since: 97 within 1 ms, 2 more within 10 ms, the slowest within 100 ms.
+    after = read_lag(histogram([147, 149, 150, 150]))
+    assert lag_summary(before, after) == "p99 ≤ 10 ms, max 10-100 ms (100 ticks)"
+    stalled = read_lag(histogram([147, 149, 149, 150]))  # one tick past the last bound
+    assert lag_summary(before, stalled) == "p99 ≤ 10 ms, max over 100 ms (100 ticks)"
+    quick = read_lag(histogram([150, 150, 150, 150]))
+    assert lag_summary(before, quick) == "p99 ≤ 1 ms, max 0-1 ms (100 ticks)"
+    assert lag_summary(after, after) == "no ticks"
