@@ -4,7 +4,8 @@ Starts ``openlive serve --tls`` (voice pipeline on, so fuzzed audio is decoded t
 bystander text session and measures send → first text token over ``--turns`` ordinary turns,
 first with the server quiet, then while ``--connections`` fuzzed connections (seeded mutator over
 every message kind, benchmarks/fuzzing.py; ``--concurrency`` at once) run. Prints the close codes
-(only 1000/1007/1008 are clean) and the bystander's p50/p95 in both phases.
+(only 1000/1007/1008 are clean) and the bystander's p50/p95 in both phases, each beside the
+server's event-loop lag over that phase (p99 and max, from its /metrics: server/loop_lag.py).
 
     ./run bench fuzz
     ./run bench fuzz --connections 3800 --turns 30 --server-args --no-speech
@@ -24,6 +25,7 @@ import websockets
 from rich.console import Console
 
 from openlive.benchmarks.fuzzing import CLEAN_CLOSES, fuzz
+from openlive.benchmarks.loop_lag import fetch_lag, lag_summary
 from openlive.benchmarks.server import own_server
 
 PATH = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
@@ -85,7 +87,9 @@ async def main(args: argparse.Namespace, console: Console) -> None:
         context = ssl.create_default_context(cafile=str(bundle))
         url = base_url.replace("https://", "wss://") + PATH
         console.print(f"machine load before: {os.getloadavg()[0]:.2f}")
+        lag_before = await asyncio.to_thread(fetch_lag, base_url, context)
         quiet = await bystander(url, context, args.turn_timeout, turns=args.turns)
+        lag_quiet = await asyncio.to_thread(fetch_lag, base_url, context)
         started = time.perf_counter()
         attack = asyncio.create_task(
             fuzz(url, args.seed, args.connections, ssl=context, concurrency=args.concurrency)
@@ -93,11 +97,14 @@ async def main(args: argparse.Namespace, console: Console) -> None:
         loud = await bystander(url, context, args.turn_timeout, until=attack)
         codes = await attack
         elapsed = time.perf_counter() - started
+        lag_loud = await asyncio.to_thread(fetch_lag, base_url, context)
         console.print(f"fuzzed connections: {args.connections} in {elapsed:.0f} s, codes {codes}")
         unclean = {code: n for code, n in codes.items() if code not in CLEAN_CLOSES}
         console.print(f"unclean closes: {unclean or 'none'}")
         console.print(f"bystander, quiet: {summary(quiet)}")
+        console.print(f"  event-loop lag, quiet: {lag_summary(lag_before, lag_quiet)}")
         console.print(f"bystander, during the fuzz ({len(loud)} turns): {summary(loud)}")
+        console.print(f"  event-loop lag, during the fuzz: {lag_summary(lag_quiet, lag_loud)}")
         console.print(f"machine load after: {os.getloadavg()[0]:.2f}")
         log = log_path.read_text(errors="replace")
         console.print(f"tracebacks in the server log: {log.count('Traceback')}")

@@ -221,10 +221,20 @@ class Settings(BaseSettings):
     duration for FLAC/Opus/MP3...); more closes the session with 1008."""
     max_resamplers: int = 4
     """Distinct declared PCM rates a session keeps a resampler for; the oldest is dropped."""
+    max_turn_audio_s: float = 600.0
+    """Seconds of audio one user turn may hold (~38 MB at 16 kHz), far above any real turn.
+    Between ``activityStart`` and ``activityEnd`` more closes the session with 1008; with
+    automatic activity detection the turn ends there instead (our VAD drew the turn, not the
+    client). 0 = no bound."""
     max_outbox_messages: int = 20_000
     """Messages queued for a client that does not read them; more closes with 1008."""
     max_held_messages: int = 1000
     """Messages held (to be recorded) while a reply runs; more closes with 1008."""
+    max_pending_calls: int = 64
+    """Function calls a session holds unanswered. Before a ``toolCall`` that would pass it, the
+    oldest calls no reply waits for (non-blocking ones, those owed from before a resume) get
+    ``toolCallCancellation``: a client may never answer fire-and-forget NON_BLOCKING calls.
+    0 = no bound."""
     max_content_bytes: int = 256 * 1024 * 1024
     """Bytes of clientContent, toolResponse, contextUpdate and realtimeInput text one
     connection may send in all (what grows the history); more closes with 1008."""

@@ -25,6 +25,7 @@ from ..raw_ws import (
     recv_json,
 )
 from ..servers import ServerProcess, start_server
+from ..tool_servers import scripted_openai_server, text_stream, tool_call_stream
 
 KEY_A, KEY_B = "hostile-key-a", "hostile-key-b"
 CONSTRAINED = GEMINI_PATH.removesuffix("BidiGenerateContent") + "BidiGenerateContentConstrained"
@@ -333,5 +334,76 @@ async def test_a_turn_longer_than_the_context_closes_1008(keyed_server) -> None:
     await ws.send(json.dumps({"realtimeInput": {"text": "y" * 300_000}}))
     code, reason = await close_of(ws, timeout=120)
     assert (code, reason) == (1008, "The input is longer than the model's context window.")
+    await assert_answers(bystander)
+    await bystander.close()
+
+
+async def test_the_event_loop_lag_is_on_the_metrics(keyed_server) -> None:
+    async with httpx.AsyncClient(verify=tls_context(keyed_server)) as http:
+        metrics = (await http.get(f"{keyed_server.http_url}/metrics")).text
+    assert 'openlive_event_loop_lag_seconds_bucket{le="0.01"}' in metrics
+    assert "openlive_event_loop_lag_recent_max_seconds " in metrics
+
+
+def reminders(body: dict) -> list[str]:
+    """A model that sets a reminder whenever it may, and answers in words otherwise."""
+    if body.get("tools"):
+        return tool_call_stream([("remind", {"what": "tea"})])
+    return text_stream("Still here.")
+
+
+REMIND = {"name": "remind", "description": "Set a reminder.", "behavior": "NON_BLOCKING"}
+
+
+async def test_unanswered_calls_past_the_bound_cancel_the_oldest_and_spare_the_bystander(
+    server_factory,
+) -> None:
+    with scripted_openai_server(reminders) as llm:
+        env = {"OPENLIVE_MAX_PENDING_CALLS": "2"}
+        server = server_factory("--llm", f"openai:{llm.url}", tls=False, env=env)
+        bystander = await open_session(server, GEMINI_PATH)
+        tools = {"tools": [{"functionDeclarations": [REMIND]}]}
+        ws = await open_session(server, GEMINI_PATH, {"setup": {**TEXT_SETUP["setup"], **tools}})
+        calls, cancelled = [], []
+        for n in range(3):  # fire and forget: no call is ever answered
+            await ws.send(json.dumps({"realtimeInput": {"text": f"remind me ({n})"}}))
+            for message in await receive_until_turn_complete(ws):
+                if "toolCall" in message:
+                    calls += [call["id"] for call in message["toolCall"]["functionCalls"]]
+                if "toolCallCancellation" in message:
+                    cancelled += message["toolCallCancellation"]["ids"]
+        assert len(calls) == 3
+        assert cancelled == calls[:1]  # the oldest made room for the third
+        late = {"id": calls[0], "name": "remind", "response": {"ok": True}}
+        await ws.send(json.dumps({"toolResponse": {"functionResponses": [late]}}))
+        await ws.send(json.dumps({"realtimeInput": {"text": "and one more"}}))
+        messages = await receive_until_turn_complete(ws)  # the late answer closed nothing
+        assert any("toolCallCancellation" in m for m in messages)
+        await assert_answers(bystander)
+        await ws.close()
+        await bystander.close()
+
+
+async def test_a_manual_turn_past_its_audio_bound_closes_1008_and_spares_the_bystander(
+    server_factory,
+) -> None:
+    env = {"OPENLIVE_MAX_TURN_AUDIO_S": "2"}
+    server = server_factory("--tts-mode", "fast", tls=False, speech=True, env=env)
+    bystander = await open_session(server, GEMINI_PATH)
+    setup = {
+        "setup": {
+            "model": "models/x",
+            "generationConfig": {"responseModalities": ["AUDIO"]},
+            "realtimeInputConfig": {"automaticActivityDetection": {"disabled": True}},
+        }
+    }
+    ws = await open_session(server, GEMINI_PATH, setup)
+    await ws.send(json.dumps({"realtimeInput": {"activityStart": {}}}))
+    second = base64.b64encode(bytes(32_000)).decode()  # 1 s of 16 kHz PCM
+    blob = {"realtimeInput": {"audio": {"data": second, "mimeType": "audio/pcm;rate=16000"}}}
+    for _ in range(3):
+        await ws.send(json.dumps(blob))
+    code, reason = await close_of(ws)
+    assert (code, reason) == (1008, "More than 2 s of audio between activityStart and activityEnd.")
     await assert_answers(bystander)
     await bystander.close()

@@ -180,7 +180,13 @@ class ScriptedASR:
     def __init__(self, *texts: str) -> None:
         self.texts = list(texts)
 
-    def transcribe(self, audio: np.ndarray, language: str | None = None) -> HeardText:
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        language: str | None = None,
+        *,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> HeardText:
         return HeardText(self.texts.pop(0) if self.texts else "")
 
 

@@ -266,6 +266,22 @@ def test_flush_ends_an_utterance_in_progress() -> None:
     assert endpointer.flush() == []
 
 
+def test_an_utterance_that_never_pauses_ends_at_its_bound_and_goes_on_afresh() -> None:
+    # docs/limits.md, max_turn_audio_s: 40 frames of look-back and speech at most per turn.
+    config = EndpointerConfig(max_utterance_s=40 * FRAME_S)
+    endpointer, events = run([0.0] * 5 + [SPEECH] * 100, config)
+    first, second, *_ = only(events, TurnEnded)
+    assert first.reason is second.reason is EndReason.MAX_LENGTH
+    assert len(first.audio) == 40 * FRAME_SAMPLES  # never more than the bound
+    kept = frames_in(first.audio)
+    assert kept == list(range(kept[0], kept[0] + 40))
+    # The frame past the bound is heard afresh: the next utterance starts there, no gap.
+    assert [type(e) for e in events[:3]] == [SpeechStarted, TurnEnded, SpeechStarted]
+    assert frames_in(second.audio)[0] == kept[-1] + 1
+    assert endpointer.in_speech
+    assert all(len(e.audio) <= 40 * FRAME_SAMPLES for e in only(events, TurnEnded))
+
+
 # -- the utterance audio ----------------------------------------------------------------------
 
 

@@ -29,6 +29,9 @@ Rules (everything that decides a turn boundary lives here):
   has come since, only silence.
 * Every event with audio carries the whole utterance: ``prefix_padding_ms`` of audio from before
   speech was detected (VAD onsets lag the first phoneme), through the trailing silence so far.
+* An utterance holds at most ``max_utterance_s`` of audio (look-back included): a frame that
+  would pass it ends the turn first (``EndReason.MAX_LENGTH``) and is heard afresh, so a voice
+  that never pauses (a television, music, a hostile stream) cannot grow the buffer without end.
 """
 
 from __future__ import annotations
@@ -184,6 +187,9 @@ class EndpointerConfig:
     rules: TurnRules = AUDIO_ONLY_RULES
     """``TURN_RULES`` when the caller hands back the words' signal too; the default is Smart
     Turn alone (an LLM that cannot give next-token probabilities)."""
+    max_utterance_s: float | None = None
+    """The longest utterance kept; past it the turn ends (``EndReason.MAX_LENGTH``). None: no
+    bound."""
 
     @classmethod
     def from_setup(cls, detection: object | None) -> EndpointerConfig:
@@ -257,6 +263,8 @@ class EndReason(Enum):
     """The pause reached the silence duration."""
     STREAM_END = "stream_end"
     """The caller ended the stream mid-utterance (``flush``)."""
+    MAX_LENGTH = "max_length"
+    """The utterance reached ``max_utterance_s`` without a pause that ended it."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -317,6 +325,10 @@ class Endpointer:
         )
         self._next_candidate_id = 1
         self._rules = self.config.turn_rules
+        longest = self.config.max_utterance_s
+        self._max_utterance_frames = (
+            max(1, math.floor(longest * SAMPLE_RATE / FRAME_SAMPLES)) if longest else None
+        )
         self._reset_utterance()
 
     # -- inputs ----------------------------------------------------------------------------
@@ -454,6 +466,12 @@ class Endpointer:
         self._frames_seen += 1
         frame = frame.copy()  # the caller may reuse its buffer
         if self._speaking:
+            if self._max_utterance_frames and len(self._utterance) >= self._max_utterance_frames:
+                # Checked before the frame is kept: the utterance never passes the bound. The
+                # frame is heard afresh (the user may go on: that is a new utterance).
+                ended = self._end(EndReason.MAX_LENGTH)
+                self._history.append(frame)
+                return [ended, *self._while_waiting(index, probability)]
             self._utterance.append(frame)
             return self._while_speaking(index, probability)
         self._history.append(frame)

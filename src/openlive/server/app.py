@@ -31,11 +31,13 @@ def create_app(runtime: Runtime, *, progress: ProgressHook | None = None) -> Sta
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runtime.loop_lag.start()
         loading = asyncio.create_task(runtime.load(progress))
         loading.add_done_callback(_log_load_failure)
         try:
             yield
         finally:
+            runtime.loop_lag.stop()
             loading.cancel()
             with contextlib.suppress(BaseException):
                 await loading

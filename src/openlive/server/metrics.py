@@ -1,4 +1,5 @@
-"""Prometheus metrics (``GET /metrics``): sessions, turns, close codes, per-stage latency."""
+"""Prometheus metrics (``GET /metrics``): sessions, turns, close codes, per-stage latency, and
+the event loop's lag (server/loop_lag.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 STAGE_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
+# A healthy loop is late by a millisecond or less; a ping waits on anything past a second.
+LOOP_LAG_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 
 
 class Metrics:
@@ -33,6 +36,17 @@ class Metrics:
             "Per-turn latency of each pipeline stage.",
             ["stage"],
             buckets=STAGE_BUCKETS,
+            registry=self.registry,
+        )
+        self.loop_lag = Histogram(
+            "openlive_event_loop_lag_seconds",
+            "How late the event loop ran a timer due every 100 ms: what every session waited.",
+            buckets=LOOP_LAG_BUCKETS,
+            registry=self.registry,
+        )
+        self.loop_lag_recent_max = Gauge(
+            "openlive_event_loop_lag_recent_max_seconds",
+            "The largest event-loop lag of the last 10 s.",
             registry=self.registry,
         )
 

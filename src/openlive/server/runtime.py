@@ -19,6 +19,7 @@ from ..session.resumption import Resumption
 from ..session.turn_timings import TurnTimings
 from ..settings import Settings
 from ..store import open_store
+from .loop_lag import LoopLag
 from .metrics import Metrics
 from .speech_loader import load_speech
 from .telemetry import otlp_turn_spans
@@ -58,6 +59,8 @@ class Runtime:
             max_new_sessions_per_minute=settings.max_new_sessions_per_minute,
         )
         self.metrics = Metrics()
+        self.loop_lag = LoopLag(self.metrics.loop_lag.observe)  # started by the app's lifespan
+        self.metrics.loop_lag_recent_max.set_function(self.loop_lag.recent_max)
         self.turn_timings = TurnTimings()
         self.turn_spans = otlp_turn_spans(settings)
         self.draining = False
@@ -97,6 +100,7 @@ class Runtime:
             tool_filler_delay_s=self.settings.tool_filler_delay_s,
             tool_filler_text=self.settings.tool_filler_text,
             tool_response_timeout_s=self.settings.tool_response_timeout_s,
+            max_pending_calls=self.settings.max_pending_calls,
             search=self.search,
             search_results=self.settings.search_results,
         )

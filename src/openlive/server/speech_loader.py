@@ -91,4 +91,5 @@ async def load_speech(
         text_turn=text_turn,
         max_audio_message_s=settings.max_audio_message_s,
         max_resamplers=settings.max_resamplers,
+        max_turn_audio_s=settings.max_turn_audio_s,
     )

@@ -8,6 +8,11 @@ speculatively at that same moment so its latency overlaps the decision.
 In manual mode (``automaticActivityDetection.disabled``) the client's ``activityStart`` /
 ``activityEnd`` bracket each turn instead.
 
+A turn holds at most ``max_turn_audio_s`` of audio (docs/limits.md), checked before a blob's
+samples are kept. Between ``activityStart`` and ``activityEnd`` the client drew the turn, so one
+past the bound is its mistake: 1008. With automatic detection our VAD drew it (a television or
+music need never pause), so the endpointer ends the turn there instead and the session goes on.
+
 Barge-in rules (speech while our reply plays), in two steps so that stopping is instant and a
 false alarm costs nothing:
 
@@ -40,6 +45,7 @@ from ..audio.pcm import INPUT_RATE
 from ..engines.listening import (
     EndOfTurnCandidate,
     Endpointer,
+    EndReason,
     SpeechResumed,
     SpeechStarted,
     TurnEnded,
@@ -48,6 +54,7 @@ from ..protocol.errors import CloseCode, ProtocolError
 from .clock import MONOTONIC, Clock
 from .config import SessionConfig
 from .echo import is_backchannel, is_own_echo
+from .recognition import Recognition
 from .services import SpeechServices
 from .text_turn import endpointer_config, words_end_probability
 from .trace import TurnTrace
@@ -106,6 +113,8 @@ class Listener:
         self._language = config.recognition_language
         self._turns: set[asyncio.Task[Any]] = set()  # spoken turns being finished (final ASR)
         self._decoder = AudioDecoder(speech.max_audio_message_s, speech.max_resamplers)
+        # ASR jobs on the shared pool: cancelled with their turn, and all when we close.
+        self._recognition = Recognition(speech.asr, speech.asr_executor)
         self._coalescer = PcmCoalescer(speech.coalesce_ms)  # Firebase Web's 2.7 ms blobs
         self._endpointer = (
             Endpointer(speech.vad.new_stream(), endpointer_config(config.detection, speech))
@@ -113,6 +122,9 @@ class Listener:
             else None
         )
         self._manual_audio: list[np.ndarray] | None = None
+        self._manual_samples = 0  # in _manual_audio, against the turn's bound
+        turn_s = speech.max_turn_audio_s
+        self._max_turn_samples = int(turn_s * INPUT_RATE) if turn_s > 0 else None
         self._tasks: set[asyncio.Future[Any]] = set()
         self._partial: asyncio.Task[None] | None = None
         self._partial_mark = 0.0
@@ -136,7 +148,9 @@ class Listener:
             raise _audio_error(error) from None
         if self._endpointer is None:
             if self._manual_audio is not None:
+                self._check_turn_audio(len(samples))
                 self._manual_audio.append(samples)
+                self._manual_samples += len(samples)
             return
         # One large blob is endpointed in slices, yielding between them: the VAD of a minute of
         # audio would otherwise hold the event loop (every session) for its whole run.
@@ -153,6 +167,7 @@ class Listener:
             log.warning("activityStart ignored: automatic activity detection is on")
             return
         self._manual_audio = []
+        self._manual_samples = 0
         self._reset_transcript()
         await self._on_speech_started()
 
@@ -161,7 +176,7 @@ class Listener:
         if self._endpointer is not None or self._manual_audio is None:
             return
         audio = np.concatenate(self._manual_audio) if self._manual_audio else np.zeros(0)
-        self._manual_audio = None
+        self._manual_audio, self._manual_samples = None, 0
         now = self._clock.now()
         trace = TurnTrace(speech_end=now, turn_end=now)
         self._spawn_turn(self._finish_turn(audio.astype(np.float32), trace))
@@ -174,11 +189,22 @@ class Listener:
         for event in self._endpointer.flush():
             await self._on_event(event)
 
+    def _check_turn_audio(self, more: int) -> None:
+        """A manual turn may not pass its bound (the module docstring says why 1008)."""
+        limit = self._max_turn_samples
+        if limit is not None and self._manual_samples + more > limit:
+            raise ProtocolError(
+                f"More than {limit / INPUT_RATE:g} s of audio between activityStart and "
+                "activityEnd.",
+                CloseCode.POLICY_VIOLATION,
+            )
+
     async def _flush_held(self) -> None:
         for chunk, chunk_type in self._coalescer.flush():
             await self._feed(chunk, chunk_type)
 
     async def aclose(self) -> None:
+        self._recognition.close()  # no job of ours runs on in the shared pool
         self._decoder.close()  # a WebM/Ogg stream's decoder thread
         for task in list(self._tasks):
             task.cancel()
@@ -210,6 +236,8 @@ class Listener:
                     stale.cancel()
                 self._on_guess_void()
             case TurnEnded(audio=audio, candidate_id=candidate, speech_end_t=speech_end_t):
+                if event.reason is EndReason.MAX_LENGTH:
+                    log.info("a turn of %.0f s with no pause ended there", len(audio) / INPUT_RATE)
                 # A short utterance over the reply: its words decide (_finish_turn).
                 undecided = self._barge_in is BargeIn.SUSPECTED
                 if not undecided:
@@ -306,11 +334,7 @@ class Listener:
         return await self._recognise(samples) if len(samples) >= INPUT_RATE // 10 else ""
 
     async def _recognise(self, audio: np.ndarray) -> str:
-        loop = asyncio.get_running_loop()
-        language = self._language
-        transcript = await loop.run_in_executor(
-            self.speech.asr_executor, lambda: self.speech.asr.transcribe(audio, language)
-        )
+        transcript = await self._recognition.transcribe(audio, self._language)
         text = transcript.text.strip()
         if self._language is None and transcript.language and len(text.split()) >= 3:
             # Detection on a few seconds of audio can flip (English heard as French); once a

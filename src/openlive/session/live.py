@@ -92,7 +92,7 @@ class LiveSession:
         self.outbox = Outbox(max_outbox_messages)
         self.turn = Turn()
         self.conversation = Conversation(instruction_text(setup.system_instruction))
-        self.pending = PendingCalls()
+        self.pending = PendingCalls(services.max_pending_calls)
         if restored is not None:
             restore_snapshot(restored, self.setup, self.conversation, self.pending)
         self.budget = ContextBudget(

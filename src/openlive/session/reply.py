@@ -46,7 +46,14 @@ from .pieces import Filler, ModelText, Piece
 from .services import SessionServices
 from .spoken_budget import HARD_MAX_TOKENS, SpokenBudget
 from .state import TurnEvent
-from .tools import PendingCall, PendingCalls, ToolBox, new_call_id
+from .tools import (
+    EVICTED_RESULT,
+    PendingCall,
+    PendingCalls,
+    ToolBox,
+    cancelled_results,
+    new_call_id,
+)
 from .trace import ToolCallSpan, TurnTrace
 
 log = logging.getLogger("openlive.session")
@@ -158,6 +165,7 @@ class ReplyPipeline:
         ones' responses; yields the filler if that takes long in an audio session."""
         reply, context = self.reply, self.context
         tool_calling = context.services.tool_calling
+        calls = self._within_bound(calls)
         records = [CallRecord(new_call_id(), call.name, call.args) for call in calls]
         for message in tool_calling.call_messages(reply.uncommitted_text(), records):
             context.conversation.append_message(message)
@@ -206,6 +214,33 @@ class ReplyPipeline:
                 tool_calling.result_message(call.record, call.response)
             )
         reply.answered.update(call.key() for call in calls)
+
+    def _within_bound(self, calls: list[ModelCall]) -> list[ModelCall]:
+        """Make room for ``calls`` under ``max_pending_calls`` (session/tools.py has the rule):
+        the oldest unanswered calls are cancelled before this ``toolCall`` goes out."""
+        context = self.context
+        pending, tool_calling = context.pending, context.services.tool_calling
+        if pending.max_calls and len(calls) > pending.max_calls:
+            log.warning(
+                "session %s: the model asked for %d calls at once; the first %d are made",
+                context.session_id,
+                len(calls),
+                pending.max_calls,
+            )
+            calls = calls[: pending.max_calls]
+        evicted = pending.make_room(len(calls))
+        if evicted:
+            ids = [call.record.id for call in evicted]
+            log.info(
+                "session %s: %d calls unanswered; the oldest cancelled: %s",
+                context.session_id,
+                len(pending) + len(evicted),
+                ids,
+            )
+            context.emit(ServerMessage(tool_call_cancellation=ToolCallCancellation(ids=ids)))
+            for entry in cancelled_results(evicted, tool_calling, EVICTED_RESULT):
+                context.conversation.append_message(entry)
+        return calls
 
     def _time_out(self, waiting: list[PendingCall]) -> None:
         """The client left calls unanswered: cancel them; their error results go to history."""

@@ -33,6 +33,8 @@ class SpeechServices:
     the LLM cannot give next-token probabilities (Smart Turn and the silence decide alone)."""
     max_audio_message_s: float = 60.0  # per blob (audio/decode.py, docs/limits.md)
     max_resamplers: int = 4
+    max_turn_audio_s: float = 600.0
+    """Audio one user turn may hold (session/listener.py, docs/limits.md); 0: no bound."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class SessionServices:
     tool_filler_text: str = "One moment, let me check that."
     tool_response_timeout_s: float = 60.0
     """A blocking call unanswered this long gets an error result (session/tools.py); 0: never."""
+    max_pending_calls: int = 64
+    """Calls waiting for a response; the oldest idle ones are cancelled past it (tools.py)."""
     search: SearchProvider | None = None
     search_results: int = 3
     resumption: Resumption | None = None

@@ -27,7 +27,8 @@ def endpointer_config(detection: object | None, speech: SpeechServices) -> Endpo
     words' too when the LLM can give them, else Smart Turn alone."""
     config = EndpointerConfig.from_setup(detection)
     rules = TURN_RULES if speech.text_turn is not None else AUDIO_ONLY_RULES
-    return dataclasses.replace(config, rules=rules)
+    longest = speech.max_turn_audio_s or None  # docs/limits.md: 0 is no bound
+    return dataclasses.replace(config, rules=rules, max_utterance_s=longest)
 
 
 async def words_end_probability(

@@ -14,6 +14,14 @@ now, and the calls the client has yet to answer.
 - A blocking call the client leaves unanswered for ``tool_response_timeout_s`` is cancelled the
   same way (``toolCallCancellation``) and answered in history with an error result, so the reply
   goes on: Firebase Web's helper sends one response per ``toolCall`` and can leave a call out.
+- At most ``max_pending_calls`` calls wait for a response (docs/limits.md). Before a ``toolCall``
+  that would pass the bound goes out, the oldest calls no reply waits for (non-blocking ones, and
+  blocking ones owed from before a resume) are cancelled the same way, a blocking one answered in
+  history with an error result. Not a 1008: a client may treat NON_BLOCKING calls as fire and
+  forget and never answer them, and its conversation should go on for hours; a late response to
+  an evicted call is dropped like any response that crossed a cancellation. One step that asks
+  for more calls than the bound gets only the first ones made (the model's runaway, not the
+  client's).
 """
 
 from __future__ import annotations
@@ -169,18 +177,17 @@ class PendingCall:
 
 CANCELLED_RESULT = {"error": "cancelled: the user interrupted before the result arrived"}
 TIMED_OUT_RESULT = {"error": "timed out: the function returned no result in time"}
+EVICTED_RESULT = {"error": "cancelled: too many calls were waiting for a result"}
 
 
 def cancelled_results(
-    cancelled: list[PendingCall], tool_calling: ToolCalling
+    cancelled: list[PendingCall],
+    tool_calling: ToolCalling,
+    result: dict[str, Any] = CANCELLED_RESULT,
 ) -> list[dict[str, Any]]:
-    """History entries for blocking calls cut off by a barge-in: every call in history gets an
-    answer, and this one says that none came."""
-    return [
-        tool_calling.result_message(call.record, CANCELLED_RESULT)
-        for call in cancelled
-        if call.blocking
-    ]
+    """History entries for blocking calls cut off (by a barge-in, or evicted): every call in
+    history gets an answer, and this one says that none came."""
+    return [tool_calling.result_message(call.record, result) for call in cancelled if call.blocking]
 
 
 def new_call_id() -> str:
@@ -188,14 +195,34 @@ def new_call_id() -> str:
 
 
 class PendingCalls:
-    """Calls sent in ``toolCall`` and not answered yet."""
+    """Calls sent in ``toolCall`` and not answered yet, oldest first: at most ``max_calls``
+    once :meth:`make_room` has made room for the next ones (0: no bound)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_calls: int = 0) -> None:
+        self.max_calls = max_calls
         self._calls: dict[str, PendingCall] = {}
         self._cancelled: deque[str] = deque(maxlen=256)
 
     def __bool__(self) -> bool:
         return bool(self._calls)
+
+    def __len__(self) -> int:
+        return len(self._calls)
+
+    def make_room(self, count: int) -> list[PendingCall]:
+        """Before ``count`` new calls go out: cancel the oldest calls no reply waits for until
+        they fit under ``max_calls``; returns those, for ``toolCallCancellation``. A blocking
+        call of a running reply is never one: only one reply runs, and the calls of its earlier
+        steps are answered (or timed out) before it makes more."""
+        excess = len(self._calls) + count - self.max_calls if self.max_calls else 0
+        if excess <= 0:
+            return []
+        idle = [c for c in self._calls.values() if c.resumed or not c.blocking]
+        evicted = idle[:excess]
+        for call in evicted:
+            self.remove(call)
+            self._cancelled.append(call.record.id)
+        return evicted
 
     def add(self, call: PendingCall) -> None:
         self._calls[call.record.id] = call

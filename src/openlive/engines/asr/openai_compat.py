@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import logging
 import wave
+from collections.abc import Callable
 
 import httpx
 import numpy as np
@@ -69,12 +70,21 @@ class OpenAICompatibleASR:
         self._loaded = True
         log.info("ASR: %s", self.description)
 
-    def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        language: str | None = None,
+        *,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> Transcript:
         """Text of 16 kHz mono float32 ``audio``; ``language`` an ISO 639-1 code or a BCP-47
-        tag (``en-US`` → ``en``), None lets the server detect it."""
+        tag (``en-US`` → ``en``), None lets the server detect it. ``cancelled`` is asked before
+        the request (one request cannot be stopped half way): if it says so, nothing is sent."""
         audio = np.asarray(audio, dtype=np.float32)
         code = language.replace("_", "-").split("-")[0].lower() if language else None
         if self.vad is not None and voiced_ms(self.vad, audio) < _MIN_VOICED_MS:
+            return Transcript("", code or "")
+        if cancelled is not None and cancelled():
             return Transcript("", code or "")
         text = self._request(audio, code)
         return Transcript(drop_repeated_copy(text.strip()), code or "")

@@ -31,6 +31,7 @@ import re
 import threading
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -151,9 +152,18 @@ class WhisperASR:
     def supported_languages(self) -> list[str]:
         return self._loaded_model().supported_languages
 
-    def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        language: str | None = None,
+        *,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> Transcript:
         """Text of 16 kHz mono float32 ``audio``. ``language`` is an ISO 639-1 code or a BCP-47
-        tag (``en-US`` → ``en``); None detects it once, from the first window."""
+        tag (``en-US`` → ``en``); None detects it once, from the first window. ``cancelled`` is
+        asked before each window: once it says so, the text so far is returned unfinished (its
+        caller has given up on it), so a long utterance nobody waits for costs one window more
+        at most."""
         model = self._loaded_model()
         audio = np.asarray(audio, dtype=np.float32)
         language = _language_code(language) if language else None
@@ -161,6 +171,8 @@ class WhisperASR:
             raise ValueError(f"Whisper does not know the language {language!r}")
         texts = []
         for window in _split_windows(audio):
+            if cancelled is not None and cancelled():
+                break
             text, language = self._transcribe_window(model, window, language)
             if text:
                 texts.append(text)
