@@ -3,14 +3,17 @@ idle session cost?
 
 Starts ``openlive serve --tls`` (text only unless ``--server-args`` say otherwise), then:
 
-* **concurrent**: ``--sessions`` sessions open at once, each sending ``--turns`` short text turns
-  back to back; send → first text token per turn, p50/p95 over all of them. With fewer LLM slots
-  (``--llm-parallel``) than sessions, the extra ones queue behind whole replies.
+* **concurrent**: ``--sessions`` sessions open at once (or one every ``--arrive-every`` seconds,
+  as users arrive), each sending ``--turns`` short text turns back to back; send → first text
+  token per turn, p50/p95 over the sessions the server admitted. With fewer LLM slots
+  (``--llm-parallel``) than sessions, the extra ones queue behind whole replies; a server that
+  refuses sessions while its LLM is behind (docs/limits.md) counts them as refused.
 * **idle**: ``--idle`` sessions opened and left idle; the server's RSS (``/proc/<pid>/status``)
   before and after, per session.
 
     ./run bench concurrent_sessions
     ./run bench concurrent_sessions --sessions 10 --llm-parallel 4
+    ./run bench concurrent_sessions --sessions 10 --arrive-every 1 --turns 6
 """
 
 from __future__ import annotations
@@ -45,12 +48,16 @@ async def session_turns(
         await _turns(url, context, turns, max_tokens, samples)
     except websockets.ConnectionClosed as closed:  # e.g. 1011 from the turn watchdog
         reason = closed.rcvd.reason if closed.rcvd else "no close frame"
-        samples.extend([float("inf")] * (turns - len(samples)))
-        CLOSES.append(f"{closed.rcvd.code if closed.rcvd else 1006} {reason}")
+        if samples or "exhausted" not in reason:
+            samples.extend([float("inf")] * (turns - len(samples)))
+            CLOSES.append(f"{closed.rcvd.code if closed.rcvd else 1006} {reason}")
+        else:
+            REFUSED.append(reason)
     return samples
 
 
 CLOSES: list[str] = []
+REFUSED: list[str] = []
 
 
 async def _turns(
@@ -113,15 +120,17 @@ async def main(args: argparse.Namespace, console: Console) -> None:
         pid = server_pid(int(base_url.rsplit(":", 1)[1]))
         console.print(f"load before: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
         await session_turns(url, context, 1, args.max_tokens)  # warm-up
-        runs = await asyncio.gather(
-            *(
-                session_turns(url, context, args.turns, args.max_tokens)
-                for _ in range(args.sessions)
-            )
-        )
+
+        async def arrive(n: int) -> list[float]:
+            await asyncio.sleep(n * args.arrive_every)
+            return await session_turns(url, context, args.turns, args.max_tokens)
+
+        runs = await asyncio.gather(*(arrive(n) for n in range(args.sessions)))
+        admitted = [run for run in runs if run]
         console.print(
-            f"{args.sessions} sessions, {args.llm_parallel} LLM slots, first token: "
-            f"{percentiles([s for run in runs for s in run])}"
+            f"{args.sessions} sessions (one every {args.arrive_every:g} s), {args.llm_parallel} "
+            f"LLM slots: {len(admitted)} admitted, {len(REFUSED)} refused; first token of the "
+            f"admitted: {percentiles([s for run in admitted for s in run])}"
         )
         if CLOSES:
             console.print(f"sessions closed by the server: {CLOSES}")
@@ -145,6 +154,7 @@ if __name__ == "__main__":
     parser.add_argument("--turns", type=int, default=3)
     parser.add_argument("--max-tokens", type=int, default=32)
     parser.add_argument("--llm-parallel", type=int, default=4)
+    parser.add_argument("--arrive-every", type=float, default=0.0)
     parser.add_argument("--idle", type=int, default=50)
     parser.add_argument("--server-args", nargs=argparse.REMAINDER, default=[])
     asyncio.run(main(parser.parse_args(), Console()))
