@@ -9,7 +9,10 @@ Ramps concurrent sessions step by step through google-genai, over TLS, as users 
 
 Every step prints p50/p95 and errors; the knee is the first step whose p95 passes ``--knee``
 times the single-session p95 (or that has errors), and "sessions per core" is the step before it
-divided by the cores. The numbers are the machine's, and only on a machine nothing else uses.
+divided by the cores. Beside it, the most sessions whose p95 stays within the product's budget
+(``--voice-target-ms`` 1500, ``--text-target-ms`` 1000) with no errors: that may be none, where
+even one session is slower than the budget on this CPU. The numbers are the machine's, and only
+on a machine nothing else uses.
 
     ./run bench capacity                                   # embedded engines, own server
     ./run bench capacity --voice-steps 1,2,4 --text-steps 1,4,16
@@ -169,9 +172,18 @@ def knee(steps: list[Step], factor: float) -> tuple[int | None, int]:
     return None, best
 
 
-def print_steps(console: Console, kind: str, steps: list[Step], factor: float) -> dict:
+def within(steps: list[Step], target_ms: float) -> int:
+    """The most sessions of a step with no errors and its p95 within ``target_ms``."""
+    held = [s.sessions for s in steps if s.latencies_ms and not s.errors and s.p(95) <= target_ms]
+    return max(held, default=0)
+
+
+def print_steps(
+    console: Console, kind: str, steps: list[Step], factor: float, target_ms: float
+) -> dict:
     cores = os.cpu_count() or 1
     over, best = knee(steps, factor)
+    budget = within(steps, target_ms)
     measure = "end of speech → first audio" if kind == "voice" else "send → first text"
     console.print(f"\n[bold]{kind}[/] ({measure})")
     console.print(
@@ -191,7 +203,14 @@ def print_steps(console: Console, kind: str, steps: list[Step], factor: float) -
         f"knee ({factor:g}x the 1-session p95 or errors): {where}; "
         f"{best} sessions held = {best / cores:.2f} sessions per core ({cores} cores)"
     )
+    console.print(
+        f"within the {target_ms:g} ms p95 budget: {budget} sessions = "
+        f"{budget / cores:.2f} sessions per core"
+    )
     return {
+        "target_ms": target_ms,
+        "within_target": budget,
+        "within_target_per_core": round(budget / cores, 2),
         "steps": [s.row() for s in steps],
         "knee_at": over,
         "held": best,
@@ -223,6 +242,8 @@ def main() -> int:
     parser.add_argument("--text-steps", default="1,2,4,8", help="concurrent text sessions")
     parser.add_argument("--turns", type=int, default=2, help="turns per session per step")
     parser.add_argument("--knee", type=float, default=2.0, help="p95 growth that is the knee")
+    parser.add_argument("--voice-target-ms", type=float, default=1500.0)
+    parser.add_argument("--text-target-ms", type=float, default=1000.0)
     parser.add_argument("--remote-speech", action="store_true")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--server-args", nargs=argparse.REMAINDER, default=[])
@@ -274,7 +295,8 @@ def main() -> int:
                 if knee(steps, args.knee)[0] is not None:
                     break  # past the knee: the next step only measures a queue
             if steps:
-                summary[kind] = print_steps(console, kind, steps, args.knee)
+                target = args.voice_target_ms if kind == "voice" else args.text_target_ms
+                summary[kind] = print_steps(console, kind, steps, args.knee, target)
     if args.json:
         print(json.dumps(summary, indent=2))
     return 0
