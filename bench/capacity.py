@@ -284,7 +284,7 @@ def main() -> int:
             import httpx
 
             health = httpx.get(f"{url}/healthz", verify=False).json()
-        summary["engines"] = {k: health.get(k) for k in ("llm", "asr", "tts")}
+        summary["engines"] = {k: health.get(k) for k in ("llm", "voice_llm", "asr", "tts")}
         console.print(f"engines: {summary['engines']}")
         for kind, counts in (("voice", voice_steps), ("text", text_steps)):
             steps = []

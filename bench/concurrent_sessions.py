@@ -27,6 +27,7 @@ import statistics
 import time
 from pathlib import Path
 
+import httpx
 import websockets
 from rich.console import Console
 
@@ -76,6 +77,17 @@ async def _turns(
                 if content.get("turnComplete"):
                     break
             samples.append(first if first is not None else float("inf"))
+
+
+async def ready(base_url: str, bundle: Path, within_s: float = 60) -> None:
+    """Wait for /healthz to say ok (it says saturated while the LLM is behind)."""
+    context = ssl.create_default_context(cafile=str(bundle))
+    deadline = time.monotonic() + within_s
+    async with httpx.AsyncClient(verify=context) as http:
+        while (await http.get(f"{base_url}/healthz")).status_code != 200:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the server did not recover")
+            await asyncio.sleep(0.5)
 
 
 def server_pid(port: int) -> int | None:
@@ -135,6 +147,7 @@ async def main(args: argparse.Namespace, console: Console) -> None:
         if CLOSES:
             console.print(f"sessions closed by the server: {CLOSES}")
         if pid is not None and args.idle:
+            await ready(base_url, bundle)  # a server that refuses for load recovers first
             before = rss_kib(pid)
             idle = [await websockets.connect(url, ssl=context) for _ in range(args.idle)]
             for ws in idle:

@@ -143,6 +143,9 @@ def start_server(
         "OPENLIVE_LLM_TRACE_FILE": str(workdir / "llm-requests.jsonl"),
         "OPENLIVE_LLM_THREADS": "1",
         "OPENLIVE_LLM_PARALLEL": "2",
+        # Refusing new sessions while the LLM is behind is tested on purpose (test_overload.py);
+        # elsewhere the suite's own load on a small CI machine would refuse its next session.
+        "OPENLIVE_LLM_QUEUE_TARGET_MS": "0",
         "OPENLIVE_SPEECH": "1" if speech else "0",
         "OPENLIVE_VISION": "1" if vision else "0",
         # Session state (SQLite) per server unless a test shares it on purpose.

@@ -163,15 +163,19 @@ def case(rng: random.Random) -> list[str | bytes]:
     return frames
 
 
-CLEAN_CLOSES = {1000, 1007, 1008}
+OVERLOAD = "1011 overload"
+"""A setup refused because the LLM is behind (1011 "Resource has been exhausted", Google's own
+answer to overload): no mistake of the server's, and counted apart from other 1011s."""
+
+CLEAN_CLOSES: set[int | str] = {1000, 1007, 1008, OVERLOAD}
 
 
 async def fuzz_connection(
     url: str, frames: list[str | bytes], *, ssl: Any = None, settle_s: float = 1.0
-) -> int:
+) -> int | str:
     """Send ``frames`` on one connection to ``url``; the close code the server chose (1000
     when the session was still open after ``settle_s`` and we closed it; 1006: no close
-    frame)."""
+    frame; ``OVERLOAD`` for a refusal while the LLM is behind)."""
     import asyncio
 
     import websockets
@@ -187,20 +191,24 @@ async def fuzz_connection(
             except TimeoutError:
                 return 1000
     except websockets.ConnectionClosed as closed:
-        return closed.rcvd.code if closed.rcvd is not None else 1006
+        if closed.rcvd is None:
+            return 1006
+        if closed.rcvd.code == 1011 and closed.rcvd.reason.startswith("Resource has been"):
+            return OVERLOAD
+        return closed.rcvd.code
     return 1000
 
 
 async def fuzz(
     url: str, seed: int, connections: int, *, ssl: Any = None, concurrency: int = 8
-) -> dict[int, int]:
+) -> dict[int | str, int]:
     """Run ``connections`` fuzzed cases from ``seed`` against ``url``; close codes counted."""
     import asyncio
     from collections import Counter
 
     rng = random.Random(seed)
     cases = [case(rng) for _ in range(connections)]
-    codes: Counter[int] = Counter()
+    codes: Counter[int | str] = Counter()
     gate = asyncio.Semaphore(concurrency)
 
     async def one(frames: list[str | bytes]) -> None:
