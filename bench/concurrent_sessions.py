@@ -27,11 +27,10 @@ import statistics
 import time
 from pathlib import Path
 
-import httpx
 import websockets
 from rich.console import Console
 
-from openlive.benchmarks.server import own_server
+from openlive.benchmarks.server import get_health, own_server
 
 PATH = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
 
@@ -81,13 +80,11 @@ async def _turns(
 
 async def ready(base_url: str, bundle: Path, within_s: float = 60) -> None:
     """Wait for /healthz to say ok (it says saturated while the LLM is behind)."""
-    context = ssl.create_default_context(cafile=str(bundle))
     deadline = time.monotonic() + within_s
-    async with httpx.AsyncClient(verify=context) as http:
-        while (await http.get(f"{base_url}/healthz")).status_code != 200:
-            if time.monotonic() > deadline:
-                raise TimeoutError("the server did not recover")
-            await asyncio.sleep(0.5)
+    while (await asyncio.to_thread(get_health, base_url, bundle))[0] != 200:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the server did not recover")
+        await asyncio.sleep(0.5)
 
 
 def server_pid(port: int) -> int | None:

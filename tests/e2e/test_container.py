@@ -41,10 +41,16 @@ asyncio.run(main())
 """
 
 
-def podman(*args: str, timeout: float = 120, check: bool = True) -> str:
-    command = [BUILD.as_posix(), "podman", *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-    if check and done.returncode != 0:
+def container_image(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """deploy/container-image with ``args``, its output captured, whatever its exit status."""
+    command = [BUILD.as_posix(), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def podman(*args: str, timeout: float = 120) -> str:
+    """podman's output; a failure fails the test with what it printed."""
+    done = container_image("podman", *args, timeout=timeout)
+    if done.returncode != 0:
         raise AssertionError(f"{' '.join(args[:2])}: {done.stdout[-2000:]}{done.stderr[-2000:]}")
     return done.stdout
 
@@ -53,15 +59,11 @@ def podman(*args: str, timeout: float = 120, check: bool = True) -> str:
 def image() -> str:
     if shutil.which("podman") is None:
         pytest.skip("no container runtime: podman is not installed (./run test installs it)")
-    probe = subprocess.run(
-        [BUILD.as_posix(), "probe"], capture_output=True, text=True, timeout=120, check=False
-    )
+    probe = container_image("probe")
     if probe.returncode != 0:
         pytest.skip(f"podman cannot run containers here: {probe.stderr.strip()[-300:]}")
     tag = "localhost/openlive:test"
-    build = subprocess.run(
-        [BUILD.as_posix(), "build", tag], capture_output=True, text=True, timeout=1800, check=False
-    )
+    build = container_image("build", tag, timeout=1800)
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     return tag
 
@@ -73,13 +75,11 @@ def container(image: str) -> Iterator[str]:
     try:
         yield name
     finally:
-        podman("rm", "-f", "-t", "5", name, check=False)
+        container_image("podman", "rm", "-f", "-t", "5", name)
 
 
 def logs(container: str) -> str:
-    done = subprocess.run(
-        [BUILD.as_posix(), "podman", "logs", container], capture_output=True, text=True, check=False
-    )
+    done = container_image("podman", "logs", container)
     return (done.stdout + done.stderr)[-3000:]
 
 
@@ -94,13 +94,7 @@ def wait_for_health(container: str, within_s: float) -> str:
     while time.monotonic() < deadline:
         state = podman("inspect", "-f", "{{.State.Status}}", container).strip()
         assert state == "running", f"the container {state}: {logs(container)}"
-        probe = subprocess.run(
-            [BUILD.as_posix(), "podman", "exec", container, "python3", "-c", check],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        probe = container_image("podman", "exec", container, "python3", "-c", check, timeout=30)
         if probe.returncode == 0:
             return probe.stdout
         assert '"failed"' not in probe.stdout, f"the models did not load: {logs(container)}"

@@ -24,16 +24,17 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
+async def generate(slots: LLMSlots, name: str, ran: list[str]) -> None:
+    """A generation: it runs (is noted in ``ran``) once it holds a slot."""
+    await slots.acquire()
+    ran.append(name)
+
+
 async def test_waiters_get_slots_in_arrival_order() -> None:
     slots = LLMSlots(1)
     order: list[str] = []
-
-    async def generate(name: str) -> None:
-        await slots.acquire()
-        order.append(name)
-
     await slots.acquire()  # the running generation
-    tasks = [asyncio.create_task(generate(name)) for name in "abc"]
+    tasks = [asyncio.create_task(generate(slots, name, order)) for name in "abc"]
     await settle()
     assert order == [] and slots.waiting == 3
     for expected in (["a"], ["a", "b"], ["a", "b", "c"]):
@@ -47,13 +48,9 @@ async def test_waiters_get_slots_in_arrival_order() -> None:
 async def test_a_request_cancelled_while_waiting_never_runs_and_frees_its_place() -> None:
     slots = LLMSlots(1)
     ran: list[str] = []
-
-    async def generate(name: str) -> None:
-        await slots.acquire()
-        ran.append(name)
-
     await slots.acquire()
-    gone, kept = asyncio.create_task(generate("gone")), asyncio.create_task(generate("kept"))
+    gone = asyncio.create_task(generate(slots, "gone", ran))
+    kept = asyncio.create_task(generate(slots, "kept", ran))
     await settle()
     gone.cancel()
     await settle()

@@ -14,6 +14,8 @@ import json
 import random
 from typing import Any
 
+from ..auth.limits import EXHAUSTED
+
 SETUP: dict[str, Any] = {
     "setup": {
         "model": "models/x",
@@ -193,7 +195,7 @@ async def fuzz_connection(
     except websockets.ConnectionClosed as closed:
         if closed.rcvd is None:
             return 1006
-        if closed.rcvd.code == 1011 and closed.rcvd.reason.startswith("Resource has been"):
+        if closed.rcvd.code == 1011 and closed.rcvd.reason == EXHAUSTED:
             return OVERLOAD
         return closed.rcvd.code
     return 1000

@@ -46,8 +46,9 @@ class RunningReply:
         return self._outbox.put(message, self.reply.generation)
 
     def start(self, run: Callable[[RunningReply], Coroutine[Any, Any, None]]) -> None:
-        # Waiting behind other sessions for an LLM slot is progress each time the queue moves;
-        # the reply's tasks inherit this context, wherever they call the LLM from.
+        # Waiting behind other sessions for an LLM slot is progress while the runtime produces
+        # (engines/llm/slots.py); the reply's tasks inherit this context, wherever they call
+        # the LLM from.
         context = contextvars.copy_context()
         context.run(queue_progress.set, self.watchdog.progress)
         self.task = asyncio.create_task(
