@@ -8,13 +8,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soxr
 
 from openlive.assets import SpeechAssets, ensure_speech_assets
+from openlive.engines.asr import WhisperASR
 from openlive.engines.tts import SAMPLE_RATE, TTSError, UnknownVoice, create_tts_engine
 from openlive.engines.tts.espeak import espeak_path, espeak_voice
 from openlive.engines.tts.fast import FastTTS
 from openlive.engines.tts.g2p import MAX_TOKENS, Phonemizer, chunk_phonemes, token_ids
-from openlive.engines.tts.kokoro import KokoroTTS
+from openlive.engines.tts.kokoro import (
+    LEAD_MARGIN_S,
+    SILENCE_LEVEL,
+    KokoroTTS,
+    trim_leading_silence,
+)
 from openlive.engines.tts.voices import VOICES, kokoro_styles, resolve_voice, voice_names
 from openlive.settings import Settings
 
@@ -219,6 +226,37 @@ def test_kokoro_says_nothing_for_punctuation_and_rejects_unknown_voices(
     assert kokoro.synthesize("", voice="Puck").size == 0
     with pytest.raises(UnknownVoice):
         kokoro.synthesize(HELLO, voice="Nobody")
+
+
+def test_dead_air_is_cut_from_the_start_and_only_there() -> None:
+    rate = SAMPLE_RATE
+    sound = np.cos(np.linspace(0, 200 * np.pi, rate // 10)).astype(np.float32) * 0.5
+    lead, tail = np.zeros(rate // 4, np.float32), np.zeros(rate // 2, np.float32)
+    audio = np.concatenate([lead, sound, tail])
+    trimmed = trim_leading_silence(audio)
+    margin = round(LEAD_MARGIN_S * rate)
+    assert len(trimmed) == len(audio) - rate // 4 + margin  # the trailing silence is kept
+    assert np.array_equal(trimmed[margin:], audio[rate // 4 :])
+    silent = np.zeros(rate, np.float32)
+    assert trim_leading_silence(silent) is silent
+    assert len(trim_leading_silence(sound)) == len(sound)
+
+
+# Openings that start soft (h, s, th) or on a vowel, in the voices with the longest lead-in.
+OPENINGS = ("Have a nice day.", "Hello there.", "So, what's up?", "Thanks for asking.")
+
+
+@pytest.mark.parametrize("voice", ["Charon", "Zephyr", "Puck"])
+def test_kokoro_speaks_at_once_and_keeps_the_first_word(
+    kokoro: KokoroTTS, whisper_asr: WhisperASR, voice: str
+) -> None:
+    for text in OPENINGS:
+        pcm = kokoro.synthesize(text, voice=voice)
+        first_sound = int(np.flatnonzero(np.abs(pcm) >= SILENCE_LEVEL * 32768)[0])
+        assert first_sound / SAMPLE_RATE <= LEAD_MARGIN_S + 0.005, text
+        audio = soxr.resample(pcm, SAMPLE_RATE, 16000).astype(np.float32) / 32768
+        heard = whisper_asr.transcribe(audio, language="en").text
+        assert heard.split()[0].strip(",.!?").lower() == text.split()[0].strip(",").lower()
 
 
 def test_markdown_is_not_read_aloud(kokoro: KokoroTTS) -> None:

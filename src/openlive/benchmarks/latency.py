@@ -1,6 +1,9 @@
 """Voice latency through google-genai, measured at the audio level, as a user would feel it.
 
 - voice-to-voice: the end of the user's speech → the first reply audio byte received;
+- voice-to-voice, heard: the end of the user's speech → the first audible sample of the reply
+  played, by a client that plays audio as it arrives (silence at the start of a reply is dead
+  air too, so it counts);
 - barge-in: the onset of speech during a reply → ``interrupted`` received (and how many
   talk-overs got none);
 - false alarms: a backchannel ("Mm-hmm.") over a reply: how many replies played on to their
@@ -42,11 +45,14 @@ from .runs import Run, load_runs, percentile, turn_traces
 from .server import own_server
 
 CHUNK_S = 0.04  # what a browser AudioWorklet client sends; larger chunks add their length
+OUTPUT_RATE = 24000
+AUDIBLE = 100  # PCM16 magnitude (-50 dBFS): quieter samples at a reply's start are not heard
 
 
 @dataclass
 class Results:
     voice_to_voice_ms: list[float] = field(default_factory=list)
+    voice_to_voice_heard_ms: list[float] = field(default_factory=list)
     barge_in_ms: list[float] = field(default_factory=list)
     barge_in_missed: int = 0  # talked over a reply and got no ``interrupted``
     false_alarms: int = 0  # backchannels said over a reply
@@ -94,6 +100,24 @@ class Microphone:
             )
 
 
+class Speaker:
+    """Plays reply audio as it arrives, with no jitter buffer, and tells when the first audible
+    sample was played: a chunk starts when it has arrived and the one before it has played."""
+
+    def __init__(self) -> None:
+        self.played_until = 0.0
+        self.first_audible_at: float | None = None
+
+    def play(self, arrived_at: float, pcm: bytes) -> None:
+        samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2")
+        starts_at = max(arrived_at, self.played_until)
+        if self.first_audible_at is None:
+            loud = np.flatnonzero(np.abs(samples.astype(np.int32)) >= AUDIBLE)
+            if loud.size:
+                self.first_audible_at = starts_at + loud[0] / OUTPUT_RATE
+        self.played_until = starts_at + len(samples) / OUTPUT_RATE
+
+
 async def run_benchmark(
     base_url: str,
     clips: list[Clip],
@@ -121,15 +145,30 @@ async def run_benchmark(
             for clip in clips:
                 mic.say(clip)
                 first_audio = None
+                speaker = Speaker()
                 async for message in session.receive():
                     content = message.server_content
-                    if content and content.model_turn and first_audio is None:
-                        first_audio = time.monotonic()
+                    if content and content.model_turn:
+                        arrived_at = time.monotonic()
+                        first_audio = first_audio or arrived_at
+                        for part in content.model_turn.parts or []:
+                            if part.inline_data and part.inline_data.data:
+                                speaker.play(arrived_at, part.inline_data.data)
                 if first_audio is not None and mic.speech_ended_at is not None:
                     latency = (first_audio - mic.speech_ended_at) * 1000
                     results.voice_to_voice_ms.append(latency)
-                    results.turns.append({"clip": clip.name, "voice_to_voice_ms": round(latency)})
-                    print(f"  {clip.name:24s} voice-to-voice {latency:6.0f} ms", file=sys.stderr)
+                    turn = {"clip": clip.name, "voice_to_voice_ms": round(latency)}
+                    heard = ""
+                    if speaker.first_audible_at is not None:
+                        heard_ms = (speaker.first_audible_at - mic.speech_ended_at) * 1000
+                        results.voice_to_voice_heard_ms.append(heard_ms)
+                        turn["voice_to_voice_heard_ms"] = round(heard_ms)
+                        heard = f", heard {heard_ms:6.0f} ms"
+                    results.turns.append(turn)
+                    print(
+                        f"  {clip.name:24s} voice-to-voice {latency:6.0f} ms{heard}",
+                        file=sys.stderr,
+                    )
             for index in range(barge_ins):
                 question = clips[index % len(clips)]
                 interruption = interruptions[index % len(interruptions)]
@@ -296,12 +335,14 @@ def measure(
         "barge_in_missed": results.barge_in_missed,
         "false_alarms": {"said": results.false_alarms, "resumed": results.false_alarms_resumed},
         "voice_to_voice_ms": _stats(results.voice_to_voice_ms),
+        "voice_to_voice_heard_ms": _stats(results.voice_to_voice_heard_ms),
         "barge_in_ms": _stats(results.barge_in_ms),
         "server_stages_ms": {name: _stats(v) for name, v in results.stages_ms.items()},
         "turns": results.turns,
         # Every sample, not only their statistics: --compare and --picture redraw from these.
         "samples_ms": {
             "voice_to_voice": results.voice_to_voice_ms,
+            "voice_to_voice_heard": results.voice_to_voice_heard_ms,
             "barge_in": results.barge_in_ms,
         },
         "server_turns": results.server_turns,
@@ -316,6 +357,7 @@ def summary_table(summary: dict) -> Table:
         table.add_column(column, justify="right" if column != "measure" else "left")
     rows = [
         ("voice-to-voice (client)", summary["voice_to_voice_ms"]),
+        ("voice-to-voice, heard (client)", summary.get("voice_to_voice_heard_ms", _stats([]))),
         ("barge-in → interrupted (client)", summary["barge_in_ms"]),
     ]
     rows += [(f"server: {name}", stats) for name, stats in summary["server_stages_ms"].items()]

@@ -16,6 +16,7 @@ from typing import Any
 # What the client measures, by its key in the JSON and the name tables and pictures give it.
 CLIENT_FIGURES = {
     "voice_to_voice": "voice-to-voice (client)",
+    "voice_to_voice_heard": "voice-to-voice, heard (client)",
     "barge_in": "barge-in → interrupted (client)",
 }
 # The server's stages in the order a spoken turn passes them (session/trace.py).
