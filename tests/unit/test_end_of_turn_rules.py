@@ -1,19 +1,21 @@
 """The end-of-turn rules: the audio's and the words' probabilities, scripted, decide a candidate.
 
-The VAD is scripted (speech stops at frame 40, the candidate comes at frame 47, as in
-tests/unit/test_endpointer.py); each signal's answer is handed back at a chosen frame, as a worker
-thread would hand it back some audio later. Probabilities are named by the rules' own
+The VAD is scripted (speech stops at frame 40, the candidate comes 160 ms later, at frame 45,
+as in tests/unit/test_endpointer.py); each signal's answer is handed back at a chosen frame, as
+a worker thread would hand it back some audio later. Probabilities are named by the rules' own
 thresholds, so retuning a threshold does not silently change what a test means.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pytest
 
 from openlive.engines.listening import (
     AUDIO_ONLY_RULES,
+    FRAME_MS,
     TURN_RULES,
     Action,
     Band,
@@ -37,7 +39,8 @@ TEXT_YES = (R.text_yes + 1) / 2
 TEXT_MAYBE = (R.text_yes + R.text_no) / 2
 TEXT_NO = R.text_no / 2
 SPEECH_END = 40  # frames
-CANDIDATE = 47
+CANDIDATE = SPEECH_END + math.ceil(EndpointerConfig().candidate_silence_ms / FRAME_MS)
+EARLIEST = SPEECH_END + math.ceil(EndpointerConfig().min_silence_ms / FRAME_MS)  # 47: 224 ms
 
 
 @dataclass
@@ -193,7 +196,7 @@ def test_the_audio_only_rules_are_the_old_rule() -> None:
         [Answer(CANDIDATE, "audio", AUDIO_YES), Answer(CANDIDATE + 1, "text", TEXT_NO)], config
     )
     assert ended.reason is EndReason.TURN_MODEL
-    assert round(ended.t / FRAME_S) == CANDIDATE
+    assert round(ended.t / FRAME_S) == EARLIEST
     below = end_of(
         [Answer(CANDIDATE, "audio", R.audio_yes), Answer(CANDIDATE + 1, "text", TEXT_YES)], config
     )
@@ -203,7 +206,7 @@ def test_the_audio_only_rules_are_the_old_rule() -> None:
 def test_turn_threshold_still_sets_the_voices_complete() -> None:
     config = EndpointerConfig(turn_threshold=0.2, rules=AUDIO_ONLY_RULES)
     ended = end_of([Answer(CANDIDATE, "audio", 0.3)], config)
-    assert round(ended.t / FRAME_S) == CANDIDATE
+    assert round(ended.t / FRAME_S) == EARLIEST
 
 
 def test_a_hold_does_not_outlive_its_pause() -> None:

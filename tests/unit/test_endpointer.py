@@ -141,9 +141,9 @@ def test_turn_ends_after_the_silence_duration() -> None:
     assert isinstance(started, SpeechStarted)
     assert isinstance(candidate, EndOfTurnCandidate)
     assert isinstance(ended, TurnEnded)
-    # Speech stops at frame 40: a candidate after 7 quiet frames (224 ms >= 200 ms) ...
+    # Speech stops at frame 40: a candidate after 5 quiet frames (160 ms) ...
     assert candidate.speech_end_t == pytest.approx(40 * FRAME_S)
-    assert candidate.t == pytest.approx(47 * FRAME_S)
+    assert candidate.t == pytest.approx(45 * FRAME_S)
     # ... and, with no word from the turn model, the end after 800 ms (25 frames).
     assert ended.reason is EndReason.SILENCE
     assert ended.t == pytest.approx(65 * FRAME_S)
@@ -178,7 +178,7 @@ def test_a_silence_duration_shorter_than_the_candidate_pause_ends_at_once() -> N
     assert candidate.t == ended.t == pytest.approx((40 + 4) * FRAME_S)  # 128 ms >= 100 ms
 
 
-def test_turn_model_saying_complete_ends_the_turn_at_the_candidate() -> None:
+def test_turn_model_saying_complete_ends_the_turn_once_the_pause_is_long_enough() -> None:
     endpointer = Endpointer(ScriptedVAD(TURN))
     audio = numbered_frames(len(TURN))
     candidate = None
@@ -188,13 +188,41 @@ def test_turn_model_saying_complete_ends_the_turn_at_the_candidate() -> None:
             candidate = events[0]
             break
     assert isinstance(candidate, EndOfTurnCandidate)
-    (ended,) = endpointer.on_turn_prediction(0.8, candidate.candidate_id)
+    # The answer comes 160 ms into the pause: the turn ends at 224 ms (7 frames >= 200 ms).
+    assert endpointer.on_turn_prediction(0.8, candidate.candidate_id) == []
+    assert endpointer.feed(audio[(i + 1) * FRAME_SAMPLES : (i + 2) * FRAME_SAMPLES]) == []
+    (ended,) = endpointer.feed(audio[(i + 2) * FRAME_SAMPLES : (i + 3) * FRAME_SAMPLES])
     assert isinstance(ended, TurnEnded)
     assert ended.reason is EndReason.TURN_MODEL
-    assert ended.t == candidate.t
+    assert ended.t == pytest.approx(47 * FRAME_S)
     assert ended.candidate_id == candidate.candidate_id
-    np.testing.assert_array_equal(ended.audio, candidate.audio)
+    assert frames_in(ended.audio) == [*frames_in(candidate.audio), i + 1, i + 2]
     assert not endpointer.in_speech
+    # An answer after the floor ends the turn at once.
+    late = Endpointer(ScriptedVAD(TURN))
+    events = late.feed(audio[: 47 * FRAME_SAMPLES])
+    (candidate,) = only(events, EndOfTurnCandidate)
+    (ended,) = late.on_turn_prediction(0.8, candidate.candidate_id)
+    assert ended.t == pytest.approx(47 * FRAME_S)
+
+
+def test_speech_before_the_shortest_pause_keeps_the_turn_open_whatever_the_model_said() -> None:
+    """A phrase boundary: 6 quiet frames (192 ms) then speech. The candidate at 160 ms is
+    called complete, but the words go on before a turn may end."""
+    probabilities = [0.0] * 5 + [SPEECH] * 20 + [0.0] * 6 + [SPEECH] * 20 + [0.0] * 40
+    endpointer = Endpointer(ScriptedVAD(probabilities))
+    audio = numbered_frames(len(probabilities))
+    seen: list[Event] = []
+    for i in range(len(probabilities)):
+        events = endpointer.feed(audio[i * FRAME_SAMPLES : (i + 1) * FRAME_SAMPLES])
+        for event in events:
+            if isinstance(event, EndOfTurnCandidate):
+                events += endpointer.on_turn_prediction(0.99, event.candidate_id)
+        seen += events
+    ends = only(seen, TurnEnded)
+    assert len(ends) == 1
+    assert ends[0].speech_end_t == pytest.approx(51 * FRAME_S)  # after the second phrase
+    assert only(seen, SpeechResumed)
 
 
 def test_turn_model_saying_incomplete_waits_for_the_silence_duration() -> None:
@@ -296,7 +324,7 @@ def test_prefix_padding_is_included(prefix_padding_ms: int | None, first_frame: 
     _, events = run(probabilities, config)
     candidate = only(events, EndOfTurnCandidate)[0]
     ended = only(events, TurnEnded)[0]
-    assert frames_in(candidate.audio) == list(range(first_frame, 50 + 7))
+    assert frames_in(candidate.audio) == list(range(first_frame, 50 + 5))
     assert frames_in(ended.audio) == list(range(first_frame, 50 + 25))
 
 
@@ -361,7 +389,9 @@ def test_real_speech_start_and_end(silero: SileroVAD, speech: SpeechMaker) -> No
     clip = speech.say(STATEMENT)
     endpointer = Endpointer(silero.new_stream())
     events = feed_all(endpointer, pad(clip, before=1.0, after=1.5))
-    started, candidate, ended = events
+    # A phrase boundary ("... my sister | when I ...") may be a candidate that speech voids.
+    started, *middle, candidate, ended = events
+    assert [type(e) for e in middle] == [EndOfTurnCandidate, SpeechResumed] * (len(middle) // 2)
     assert isinstance(started, SpeechStarted)
     assert 1.0 <= started.t <= 1.15
     assert started.confirmed_t - started.t == pytest.approx(0.224, abs=0.04)
@@ -378,7 +408,7 @@ def test_real_speech_start_and_end(silero: SileroVAD, speech: SpeechMaker) -> No
 def test_real_pipeline_ends_a_finished_question_quickly(
     silero: SileroVAD, smart_turn: SmartTurn, whisper_asr: WhisperASR, speech: SpeechMaker
 ) -> None:
-    """VAD → candidate after 200 ms → turn model says complete → turn over, long before the
+    """VAD → candidate after 160 ms → turn model says complete → turn over, long before the
     800 ms timeout; the utterance transcribes correctly."""
     endpointer = Endpointer(silero.new_stream())
     audio = pad(speech.say(QUESTION), before=0.5, after=1.5)

@@ -265,7 +265,11 @@ def build_cases(tts: Any) -> tuple[list[TurnCase], list[TurnCase]]:
 
 
 CONFIGS: dict[str, EndpointerConfig] = {
-    "old": EndpointerConfig(rules=AUDIO_ONLY_RULES),  # Smart Turn alone
+    # Smart Turn alone, started 224 ms into the pause (7 frames >= 200 ms), as before the words.
+    "old": EndpointerConfig(rules=AUDIO_ONLY_RULES, candidate_silence_ms=200),
+    # The words too, still started when the turn may end.
+    "words": EndpointerConfig(rules=TURN_RULES, candidate_silence_ms=200),
+    # The words too, started 64 ms before the turn may end (the server's default).
     "new": EndpointerConfig(rules=TURN_RULES),
 }
 

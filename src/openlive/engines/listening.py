@@ -13,13 +13,19 @@ Rules (everything that decides a turn boundary lives here):
   moment barge-in keys on, so it must reject coughs and clicks yet stay short.
 * A pause starts at the first frame below ``threshold - 0.15`` (Silero's own hysteresis) and ends
   only when speech returns for ``resume_ms`` (one loud frame in a pause is a click, not a word).
-* After ``candidate_silence_ms`` (200 ms) of pause comes ``EndOfTurnCandidate``: run the turn
-  model and start ASR speculatively now, so both overlap the decision. Two signals come back
-  for the candidate: the audio's (Smart Turn, ``on_turn_prediction``) and the words' (the LLM's
-  end-of-turn probability after the speculative transcript, ``on_text_prediction``). Each is
-  read as yes / maybe / no, and ``TURN_RULES`` (below, as data) says what a pair means: end
-  now, end after a shorter pause (``soon``), wait for the usual silence, or hold on longer
-  because the words are plainly unfinished. The words usually come after the audio's answer,
+* After ``candidate_silence_ms`` (160 ms: 5 frames) of pause comes ``EndOfTurnCandidate``: run
+  the turn model and start ASR speculatively now, so both overlap the decision. No turn ends
+  before ``min_silence_ms`` (200 ms: 7 frames, 224 ms) of pause, whatever the models say: a
+  phrase boundary ("remind me to call my sister | when I get home") pauses 160-220 ms and its
+  first half is a complete sentence, which a candidate that could end at once cut off. So the
+  work starts 64 ms before the decision may be taken, and answers that come back in between
+  end the turn at that floor rather than after it; no turn ends on a loud frame either (it may
+  be the words going on). Two signals come back for the candidate: the audio's (Smart Turn,
+  ``on_turn_prediction``) and the words' (the LLM's end-of-turn probability after the
+  speculative transcript, ``on_text_prediction``). Each is read as yes / maybe / no, and
+  ``TURN_RULES`` (below, as data) says what a pair means: end (at the floor), end after a
+  shorter pause (``soon``), wait for the usual silence, or hold on longer because the words are
+  plainly unfinished. The words usually come after the audio's answer,
   so a rule may end on the audio alone only when it is sure.
 * The silence that ends a turn whatever the models say: the client's ``silenceDurationMs``
   when set (never exceeded, not even by a hold), else a default by end sensitivity that a hold
@@ -105,7 +111,7 @@ class Band(Enum):
 
 
 class Action(Enum):
-    END = "end"  # the turn is over now
+    END = "end"  # the turn is over (once the pause reaches min_silence_ms)
     SOON = "soon"  # over once the pause reaches the short silence
     WAIT = "wait"  # over once the pause reaches the usual silence
     AWAIT = "await"  # the words are not in yet: wait for them, a little past the usual silence
@@ -180,7 +186,11 @@ class EndpointerConfig:
     silence_duration_ms: int | None = None
     """Pause that ends a turn whatever the turn model says; None → by end sensitivity
     (HIGH 600 ms, unset 800 ms, LOW 1200 ms)."""
-    candidate_silence_ms: int = 200
+    candidate_silence_ms: int = 160
+    """The pause at which the turn model and speculative ASR start."""
+    min_silence_ms: int = 200
+    """The shortest pause that ends a turn, even one the models call complete (never more than
+    the usual silence, so a shorter ``silenceDurationMs`` still ends it)."""
     turn_threshold: float | None = None
     """Smart Turn's "complete" threshold; None → the rules' ``audio_yes`` (0.5)."""
     resume_ms: int = 64
@@ -229,10 +239,10 @@ class EndpointerConfig:
         return self.client_silence_ms or _END_SILENCE_MS[self.end_sensitivity]
 
     def silence_for(self, action: Action) -> int:
-        """The pause that ends the turn under ``action`` (END: none is needed)."""
-        if action is Action.END:
-            return 0
+        """The pause that ends the turn under ``action`` (END: the shortest one there is)."""
         usual = self.end_silence_ms
+        if action is Action.END:
+            return min(self.min_silence_ms, usual)
         if action is Action.SOON:
             return min(_SOON_SILENCE_MS[self.end_sensitivity], usual)
         longer = {Action.HOLD: _HOLD_SILENCE_MS, Action.AWAIT: _AWAIT_SILENCE_MS}.get(action)
@@ -380,12 +390,12 @@ class Endpointer:
     def _decide(self) -> list[Event]:
         action = self._rules.action(self._audio_p, self._text_p)
         self._end_after_ms = self.config.silence_for(action)
-        if action is Action.END:
-            return [self._end(EndReason.TURN_MODEL)]
-        # A shorter pause may already be over: end now, the models shortened the wait.
-        if self._pause_start is not None and self._pause_ms() >= self._end_after_ms:
-            reason = EndReason.TURN_MODEL if action is Action.SOON else EndReason.SILENCE
-            return [self._end(reason)]
+        # A shorter pause may already be over: end now, the models shortened the wait (else the
+        # next frame that reaches it ends the turn, in _push).
+        in_pause = self._pause_start is not None and not self._loud_run
+        if in_pause and self._pause_ms() >= self._end_after_ms:
+            by_model = action in (Action.END, Action.SOON)
+            return [self._end(EndReason.TURN_MODEL if by_model else EndReason.SILENCE)]
         return []
 
     def flush(self) -> list[Event]:
@@ -536,7 +546,8 @@ class Endpointer:
                     audio=np.concatenate(self._utterance),
                 )
             )
-        if pause_ms >= self._end_after_ms:
+        if pause_ms >= self._end_after_ms and not self._loud_run:
+            # Never on a loud frame: it may be the first of the words going on.
             # A pause shorter than the usual one ends the turn only because the models said so.
             shortened = self._end_after_ms < config.end_silence_ms
             events.append(self._end(EndReason.TURN_MODEL if shortened else EndReason.SILENCE))
