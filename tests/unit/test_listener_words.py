@@ -130,3 +130,12 @@ async def test_without_the_words_the_voice_alone_decides_as_before() -> None:
 async def test_the_clients_silence_duration_caps_the_hold() -> None:
     detection = SimpleNamespace(silence_duration_ms=500)
     assert 0.45 < await turn_end_s(voice=0.8, words=FixedWords(0.01), detection=detection) < 0.55
+
+
+async def test_a_sure_voice_ends_at_the_shortest_pause_and_the_words_are_not_asked() -> None:
+    """The voice answers at the candidate (160 ms), before a turn may end (224 ms): the words'
+    request would only compete with the reply's prefill, so it is never made."""
+    words = FixedWords(0.01)  # unfinished: asked, it would hold the turn
+    ended = await turn_end_s(voice=0.99, words=words)
+    assert 0.2 < ended < 0.26
+    assert words.asked == []

@@ -382,6 +382,13 @@ class Endpointer:
         )
         return self._decide()
 
+    def ends_on_its_own(self) -> bool:
+        """The current candidate's answers end the turn at the shortest pause, whatever comes
+        next (no other signal is needed; only speech can still keep the turn open)."""
+        if not self._candidate_open:
+            return False
+        return self._rules.action(self._audio_p, self._text_p) is Action.END
+
     def _is_current(self, candidate_id: int | None) -> bool:
         if not self._candidate_open:
             return False

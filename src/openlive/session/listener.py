@@ -303,7 +303,9 @@ class Listener:
         # The words are asked only when the voice left the turn open: a words request still
         # running beside the reply's own prefill slowed its first token by ~0.5 s (2 cores).
         # The transcript they need is rarely ready before the voice answers anyway.
+        # A voice that ends the turn at the shortest pause, not reached yet, needs no words.
         ended = any(isinstance(event, TurnEnded) for event in events)
+        ended = ended or self._endpointer.ends_on_its_own()
         if not ended and self.speech.text_turn is not None and transcript is not None:
             self._spawn(self._predict_words_end(candidate, transcript))
         for event in events:
