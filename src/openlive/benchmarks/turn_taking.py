@@ -148,7 +148,7 @@ def run_case(
                 _, signal, p, candidate = item
                 if signal == "audio":
                     events += endpointer.on_turn_prediction(float(p or 0.0), candidate)
-                else:
+                elif not endpointer.ends_on_its_own():  # the listener asks no words then
                     events += endpointer.on_text_prediction(p, candidate)
         events += endpointer.feed(case.audio[start : start + FRAME_SAMPLES])
         for event in events:
