@@ -226,6 +226,12 @@ class Settings(BaseSettings):
     Between ``activityStart`` and ``activityEnd`` more closes the session with 1008; with
     automatic activity detection the turn ends there instead (our VAD drew the turn, not the
     client). 0 = no bound."""
+    audio_pace: float = 4.0
+    """Once a session's audio has run ``audio_burst_s`` ahead of real time, it is taken at most
+    this many times real time: the session's reader waits (the client is slowed through its
+    socket, nothing is refused). A microphone never waits. 0 = not paced."""
+    audio_burst_s: float = 20.0
+    """Seconds of audio a session may send ahead of real time before it is paced."""
     max_outbox_messages: int = 20_000
     """Messages queued for a client that does not read them; more closes with 1008."""
     max_held_messages: int = 1000

@@ -9,12 +9,14 @@ says when the turn ended.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from openlive.audio.pcm import INPUT_RATE
+from openlive.session.clock import MONOTONIC, Clock
 from openlive.session.config import SessionConfig
 from openlive.session.listener import Listener
 from openlive.session.services import SpeechServices
@@ -51,11 +53,21 @@ class FixedWords:
         return self.p
 
 
-async def turn_end_s(voice: float, words: FixedWords | None, detection: Any = None) -> float:
-    """Seconds of silence after the speech when the listener handed the turn on."""
+def listener_for(
+    clock: Clock = MONOTONIC,
+    *,
+    voice: float = 0.8,
+    words: FixedWords | None = None,
+    detection: Any = None,
+    on_user_turn: Callable[[str, TurnTrace], Awaitable[None]] | None = None,
+    vad: Any = None,
+    pace: float = 0.0,
+    burst_s: float = 20.0,
+) -> Listener:
+    """A listener on scripted parts, every worker inline."""
     executor = InlineExecutor()
     speech = SpeechServices(
-        vad=LoudIsSpeech(),
+        vad=vad or LoudIsSpeech(),
         turn=FixedTurn(voice),
         asr=ScriptedASR("what is the tallest mountain in", "what is the tallest mountain in"),
         tts=WordTTS(),
@@ -64,6 +76,8 @@ async def turn_end_s(voice: float, words: FixedWords | None, detection: Any = No
         tts_executor=executor,
         coalesce_ms=0,
         text_turn=words,
+        audio_pace=pace,
+        audio_burst_s=burst_s,
     )
     config = SessionConfig(
         modality="AUDIO",
@@ -76,26 +90,38 @@ async def turn_end_s(voice: float, words: FixedWords | None, detection: Any = No
         input_transcription=False,
         output_transcription=False,
     )
-    fed = 0.0
-    ended: list[float] = []
-
-    async def on_user_turn(text: str, trace: TurnTrace) -> None:
-        ended.append(fed)
 
     async def nothing() -> None:
         return None
 
-    listener = Listener(
+    async def no_turn(text: str, trace: TurnTrace) -> None:
+        return None
+
+    return Listener(
         speech,
         config,
         on_speech_started=nothing,
         on_speech_suspected=nothing,
         on_speech_cleared=nothing,
         on_transcript=lambda text, finished: None,
-        on_user_turn=on_user_turn,
+        on_user_turn=on_user_turn or no_turn,
         model_is_audible=lambda: False,
         recent_speech=lambda: "",
         conversation=lambda: list(HISTORY),
+        clock=clock,
+    )
+
+
+async def turn_end_s(voice: float, words: FixedWords | None, detection: Any = None) -> float:
+    """Seconds of silence after the speech when the listener handed the turn on."""
+    fed = 0.0
+    ended: list[float] = []
+
+    async def on_user_turn(text: str, trace: TurnTrace) -> None:
+        ended.append(fed)
+
+    listener = listener_for(
+        voice=voice, words=words, detection=detection, on_user_turn=on_user_turn
     )
     speech_pcm = (np.full(INPUT_RATE, 3000, dtype="<i2")).tobytes()  # 1 s of "speech"
     await listener.feed(speech_pcm, "audio/pcm;rate=16000")

@@ -92,4 +92,6 @@ async def load_speech(
         max_audio_message_s=settings.max_audio_message_s,
         max_resamplers=settings.max_resamplers,
         max_turn_audio_s=settings.max_turn_audio_s,
+        audio_pace=settings.audio_pace,
+        audio_burst_s=settings.audio_burst_s,
     )

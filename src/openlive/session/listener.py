@@ -8,6 +8,10 @@ speculatively at that same moment so its latency overlaps the decision.
 In manual mode (``automaticActivityDetection.disabled``) the client's ``activityStart`` /
 ``activityEnd`` bracket each turn instead.
 
+Audio faster than real time is paced (session/pace.py): past a burst, a session's blobs are
+taken at ``audio_pace`` times real time, the reader waiting before each, so one uploader cannot
+keep the shared VAD and speech pool busy for itself.
+
 A turn holds at most ``max_turn_audio_s`` of audio (docs/limits.md), checked before a blob's
 samples are kept. Between ``activityStart`` and ``activityEnd`` the client drew the turn, so one
 past the bound is its mistake: 1008. With automatic detection our VAD drew it (a television or
@@ -54,6 +58,7 @@ from ..protocol.errors import CloseCode, ProtocolError
 from .clock import MONOTONIC, Clock
 from .config import SessionConfig
 from .echo import is_backchannel, is_own_echo
+from .pace import AudioPace
 from .recognition import Recognition
 from .services import SpeechServices
 from .text_turn import endpointer_config, words_end_probability
@@ -116,6 +121,7 @@ class Listener:
         # ASR jobs on the shared pool: cancelled with their turn, and all when we close.
         self._recognition = Recognition(speech.asr, speech.asr_executor)
         self._coalescer = PcmCoalescer(speech.coalesce_ms)  # Firebase Web's 2.7 ms blobs
+        self._pace = AudioPace(clock, speed=speech.audio_pace, burst_s=speech.audio_burst_s)
         self._endpointer = (
             Endpointer(speech.vad.new_stream(), endpointer_config(config.detection, speech))
             if config.automatic_activity_detection
@@ -146,6 +152,7 @@ class Listener:
                 samples = self._decoder.decode(data, mime_type)
         except AudioFormatError as error:
             raise _audio_error(error) from None
+        await self._pace.take(len(samples) / INPUT_RATE)  # decoded and bounded; not yet heard
         if self._endpointer is None:
             if self._manual_audio is not None:
                 self._check_turn_audio(len(samples))

@@ -35,6 +35,10 @@ class SpeechServices:
     max_resamplers: int = 4
     max_turn_audio_s: float = 600.0
     """Audio one user turn may hold (session/listener.py, docs/limits.md); 0: no bound."""
+    audio_pace: float = 4.0
+    """Seconds of audio a session's audio is taken at per second once its burst is spent
+    (session/pace.py, docs/limits.md); 0: not paced."""
+    audio_burst_s: float = 20.0
 
 
 @dataclass(frozen=True)
