@@ -7,6 +7,8 @@ import asyncio
 import base64
 import io
 import json
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -161,6 +163,41 @@ def test_only_jpeg_png_and_webp_are_opened() -> None:
         image.save(buffer, format=kind)
         with pytest.raises(BadImage):
             probe(buffer.getvalue(), LIMITS)
+
+
+def test_after_the_warm_up_no_frame_imports_a_module(tmp_path: Path) -> None:
+    """Pillow imports its plugins on first use (all of them for the first frame that is not
+    JPEG or PNG): in a worker thread that held the event loop 100-500 ms. After ``warm_up``
+    (at load) frames of every kind, and junk, import nothing. A fresh interpreter: this one's
+    Pillow has long imported everything."""
+    rotated = frames.plain((10, 200, 10), 64)
+    exif = rotated.getexif()
+    exif[0x0112] = 6  # orientation: rotate on decode
+    samples = []
+    for kind, extra in (("JPEG", {"exif": exif.tobytes()}), ("PNG", {}), ("WEBP", {})):
+        buffer = io.BytesIO()
+        rotated.save(buffer, format=kind, **extra)
+        samples.append(buffer.getvalue())
+    samples += [b"not an image at all", b"RIFF\x00\x00\x00\x00WEBPVP8 junk"]
+    for index, data in enumerate(samples):
+        (tmp_path / f"{index}.bin").write_bytes(data)
+    code = (
+        "import sys, pathlib\n"
+        "from openlive.engines.vision import BadImage, ImageLimits, decode, probe, warm_up\n"
+        "warm_up()\n"
+        "before = set(sys.modules)\n"
+        f"for path in sorted(pathlib.Path({str(tmp_path)!r}).glob('*.bin')):\n"
+        "    try:\n"
+        "        probe(path.read_bytes(), ImageLimits())\n"
+        "        decode(path.read_bytes(), ImageLimits(), 32)\n"
+        "    except BadImage:\n"
+        "        pass\n"
+        "print(sorted(set(sys.modules) - before))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.strip() == "[]", result.stdout
 
 
 def test_decode_turns_frames_upright_flattens_alpha_and_shrinks() -> None:

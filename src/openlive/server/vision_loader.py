@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from ..assets import AssetsMissing, InstallFailed, ensure_vision_assets, vision_assets
-from ..engines.vision import ImageLimits, VisionError, create_vision_engine
+from ..engines.vision import ImageLimits, VisionError, create_vision_engine, warm_up
 from ..session import VisionServices
 from ..settings import Settings
 
@@ -46,6 +46,7 @@ async def load_vision(
         engine = create_vision_engine(settings, assets)
         report("vision", f"loading {engine.description}")
         await loop.run_in_executor(None, engine.load)
+        await loop.run_in_executor(None, warm_up)  # Pillow's plugins: not on the first frame
     except (AssetsMissing, InstallFailed, VisionError) as error:
         if required:
             raise VisionUnavailable(str(error)) from error

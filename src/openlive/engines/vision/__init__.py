@@ -7,7 +7,7 @@ model; ``engine.load()`` runs once at start, in a worker thread; then
 """
 
 from .base import VisionEngine, VisionError
-from .image import BadImage, ImageLimits, Probe, decode, probe, scene_distance
+from .image import BadImage, ImageLimits, Probe, decode, probe, scene_distance, warm_up
 from .registry import create_vision_engine
 from .scene import Detection, FaceReading, SceneDescription
 
@@ -24,4 +24,5 @@ __all__ = [
     "decode",
     "probe",
     "scene_distance",
+    "warm_up",
 ]

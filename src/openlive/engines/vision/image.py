@@ -12,6 +12,8 @@ Two decodes exist, both meant for a worker thread:
   costs a few milliseconds even for a large frame.
 - :func:`decode` — the full one, only for frames that will be analysed: RGB, turned upright
   (EXIF orientation), longest side at most the analysis resolution.
+
+:func:`warm_up`, at load, imports the Pillow plugins both need, so no frame imports them.
 """
 
 from __future__ import annotations
@@ -63,6 +65,18 @@ class Probe:
     @property
     def brightness(self) -> float:
         return float(self.thumbnail.mean())
+
+
+def warm_up() -> None:
+    """Import now what Pillow imports on first use, for :func:`probe` and :func:`decode`.
+
+    Pillow registers its format plugins lazily: the first ``Image.open`` imports the common ones,
+    and the first frame that is neither JPEG nor PNG (WebP, or junk) imports all of them (about
+    50 modules, TIFF's among them, which also reads a JPEG's EXIF). On a server that happened
+    on a worker thread during the first such camera frame, holding the GIL, and so the event
+    loop, for 100-500 ms (measured under bench/fuzz.py on 2 cores, without cached bytecode).
+    Called once while the vision engine loads."""
+    Image.init()
 
 
 def check_size(data: bytes, limits: ImageLimits) -> None:
