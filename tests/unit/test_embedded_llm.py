@@ -10,6 +10,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
+import sys
+import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +21,7 @@ import pytest
 from openlive.engines.llm.base import ChatRequest
 from openlive.engines.llm.embedded import EmbeddedLLM
 from openlive.engines.llm.model_source import packaged_placeholder
+from openlive.engines.priority import thread_nice
 
 ESSAY = ChatRequest(
     messages=[{"role": "user", "content": "Write a very long essay about rivers."}],
@@ -78,3 +83,44 @@ async def test_requests_past_the_slots_wait_in_order_and_a_cancelled_one_never_r
         assert gone.cancelled() and llm.slots.granted == 2
     finally:
         await llm.aclose()
+
+
+def cpu_and_nice_per_thread() -> dict[int, tuple[float, int]]:
+    """This process's threads: CPU seconds used so far and nice value (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    threads = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # a thread that ended meanwhile
+            continue
+        # After the name: state is field 3, utime 14, stime 15, nice 19 (proc(5)).
+        threads[int(task.name)] = ((int(fields[11]) + int(fields[12])) / ticks, int(fields[16]))
+    return threads
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice values are Linux's")
+async def test_the_runtime_computes_on_threads_of_lower_priority_and_the_loop_keeps_its_own() -> (
+    None
+):
+    loop_thread = threading.get_native_id()
+    loop_nice = thread_nice(loop_thread)
+    llm = EmbeddedLLM(
+        packaged_placeholder(), threads=1, prefill_threads=2, context=1024, parallel=1, nice=5
+    )
+    await llm.load()
+    try:
+        before = cpu_and_nice_per_thread()
+        async for _ in llm.stream(ESSAY):
+            pass
+        after = cpu_and_nice_per_thread()
+    finally:
+        await llm.aclose()
+    busy = {
+        thread: nice
+        for thread, (cpu, nice) in after.items()
+        if thread != loop_thread and cpu - before.get(thread, (0.0, 0))[0] >= 0.05
+    }
+    # 200 tokens of decoding is seconds of CPU; all of it on the runtime's lowered threads.
+    assert busy and all(nice >= loop_nice + 5 for nice in busy.values()), (busy, loop_nice)
+    assert thread_nice(loop_thread) == loop_nice

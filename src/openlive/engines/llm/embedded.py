@@ -7,6 +7,10 @@ generation, which is how cancellation reaches the C++ side.
 A JSON-schema ``response_format`` is handed to llama.cpp's llguidance grammar with compact
 separators: the stock conversion lets the model pretty-print, which costs a token per line break
 and indent and (measured on the packaged model) made its tool calls worse.
+
+Every thread of the runtime runs ``nice`` levels below the rest of the server (engines/priority.py):
+the runtime is built on a thread of its own executor, lowered first, and the runtime's own threads
+inherit that.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from ..priority import lower_this_thread
 from .base import ChatDelta, ChatRequest, ContextOverflowError, LLMError, deltas_from_chunk
 from .model_source import GGUFSource
 from .next_token import NextTokenScorer
@@ -40,6 +45,7 @@ class EmbeddedLLM:
         parallel: int,
         prefill_threads: int | None = None,
         slots: LLMSlots | None = None,
+        nice: int = 0,
     ) -> None:
         self.source = source
         self._threads = threads
@@ -58,7 +64,12 @@ class EmbeddedLLM:
         self._llguidance = False
         self._api_key = secrets.token_urlsafe(24)
         self._scorer: NextTokenScorer | None = None
-        self._executor = ThreadPoolExecutor(max_workers=parallel * 2, thread_name_prefix="llm")
+        self._executor = ThreadPoolExecutor(
+            max_workers=parallel * 2,
+            thread_name_prefix="llm",
+            initializer=lower_this_thread,
+            initargs=(nice,),
+        )
 
     async def load(self) -> None:
         loop = asyncio.get_running_loop()

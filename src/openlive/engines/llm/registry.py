@@ -30,6 +30,7 @@ def embedded_llm(source: GGUFSource, settings: Settings) -> EmbeddedLLM:
         context=settings.llm_context,
         parallel=settings.llm_parallel,
         slots=LLMSlots(settings.llm_parallel, target_s=target_s),
+        nice=settings.llm_nice,
     )
 
 
