@@ -63,13 +63,17 @@ def listener_for(
     vad: Any = None,
     pace: float = 0.0,
     burst_s: float = 20.0,
+    asr: Any = None,
+    on_transcript: Callable[[str, bool], None] | None = None,
 ) -> Listener:
-    """A listener on scripted parts, every worker inline."""
+    """A listener on scripted parts, every worker inline; ``on_transcript`` asks for partial and
+    final input transcripts."""
     executor = InlineExecutor()
     speech = SpeechServices(
         vad=vad or LoudIsSpeech(),
         turn=FixedTurn(voice),
-        asr=ScriptedASR("what is the tallest mountain in", "what is the tallest mountain in"),
+        asr=asr
+        or ScriptedASR("what is the tallest mountain in", "what is the tallest mountain in"),
         tts=WordTTS(),
         fast_tts=None,
         asr_executor=executor,
@@ -87,7 +91,7 @@ def listener_for(
         detection=detection,
         handling=None,  # type: ignore[arg-type]
         turn_coverage="",
-        input_transcription=False,
+        input_transcription=on_transcript is not None,
         output_transcription=False,
     )
 
@@ -103,7 +107,7 @@ def listener_for(
         on_speech_started=nothing,
         on_speech_suspected=nothing,
         on_speech_cleared=nothing,
-        on_transcript=lambda text, finished: None,
+        on_transcript=on_transcript or (lambda text, finished: None),
         on_user_turn=on_user_turn or no_turn,
         model_is_audible=lambda: False,
         recent_speech=lambda: "",

@@ -1,4 +1,5 @@
-"""16-bit little-endian PCM ↔ float32 samples, and the MIME types that describe them."""
+"""16-bit little-endian PCM ↔ float32 samples, the MIME types that describe them, and where to
+cut speech between words."""
 
 from __future__ import annotations
 
@@ -33,3 +34,16 @@ def parse_mime(mime_type: str) -> tuple[str, int | None]:
 
 def duration_s(samples: int, rate: int) -> float:
     return samples / rate
+
+
+def quietest_cut(samples: np.ndarray, rate: int, *, search_s: float, frame_s: float = 0.1) -> int:
+    """Offset of the middle of the quietest ``frame_s`` in the last ``search_s`` of ``samples``:
+    cutting a long utterance there is least likely to split a word."""
+    frame = int(frame_s * rate)
+    search_start = max(0, len(samples) - int(search_s * rate))
+    tail = samples[search_start:]
+    if len(tail) < frame:
+        return len(samples)
+    frames = tail[: len(tail) // frame * frame].reshape(-1, frame)
+    quietest = int(np.argmin((frames.astype(np.float64) ** 2).mean(axis=1)))
+    return search_start + quietest * frame + frame // 2

@@ -45,7 +45,7 @@ import numpy as np
 
 from ..audio.coalesce import PcmCoalescer
 from ..audio.decode import AudioDecoder, AudioFormatError, AudioLimitError
-from ..audio.pcm import INPUT_RATE
+from ..audio.pcm import INPUT_RATE, quietest_cut
 from ..engines.listening import (
     EndOfTurnCandidate,
     Endpointer,
@@ -67,6 +67,11 @@ from .trace import TurnTrace
 log = logging.getLogger("openlive.listener")
 
 PARTIAL_EVERY_S = 1.0
+# A partial re-reads at most this much of an utterance (one Whisper window, less margin). Past
+# it, the oldest part is cut at its quietest moment and recognised once, for good: a partial
+# near the end of a ten-minute turn then costs what one near its start does (docs/limits.md).
+PARTIAL_SPAN_S = 20.0
+PARTIAL_CUT_SEARCH_S = 5.0
 # "mm-hm", "uh-huh", "okay" last 250–600 ms voiced; speech past that is a turn of its own.
 CONFIRM_VOICED_MS = 600
 
@@ -134,6 +139,9 @@ class Listener:
         self._tasks: set[asyncio.Future[Any]] = set()
         self._partial: asyncio.Task[None] | None = None
         self._partial_mark = 0.0
+        self._utterance = 0  # counts utterances, so a partial of an old one changes nothing
+        self._settled_text = ""  # the words of the utterance's head, recognised for good
+        self._settled_samples = 0  # ...and how much of its audio that head is
         self._emitted_words: list[str] = []
         self._speculative: dict[int, asyncio.Future[str]] = {}
         self._barge_in: BargeIn | None = None
@@ -398,13 +406,28 @@ class Listener:
         self._partial = self._spawn(self._run_partial(audio))
 
     async def _run_partial(self, audio: np.ndarray) -> None:
-        text = await self._recognise(audio)
+        utterance = self._utterance
+        span_limit = int(PARTIAL_SPAN_S * INPUT_RATE)
+        while len(audio) - self._settled_samples > span_limit:
+            head = audio[self._settled_samples : self._settled_samples + span_limit]
+            cut = quietest_cut(head, INPUT_RATE, search_s=PARTIAL_CUT_SEARCH_S)
+            words = await self._recognise(head[:cut])
+            if utterance != self._utterance:
+                return
+            self._settled_text = f"{self._settled_text} {words}".strip()
+            self._settled_samples += cut
+        text = await self._recognise(audio[self._settled_samples :])
+        if utterance != self._utterance:
+            return
         if self._endpointer is not None and self._endpointer.in_speech:
+            text = f"{self._settled_text} {text}".strip()
             self._emit_transcript(text, finished=False, stable_only=True)
 
     def _reset_transcript(self) -> None:
         self._emitted_words = []
         self._partial_mark = 0.0
+        self._utterance += 1
+        self._settled_text, self._settled_samples = "", 0
         self._last_partial: list[str] = []
 
     def _emit_transcript(self, text: str, *, finished: bool, stable_only: bool = False) -> None:

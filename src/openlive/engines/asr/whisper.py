@@ -42,6 +42,8 @@ from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import get_suppressed_tokens
 
+from ...audio.pcm import quietest_cut
+
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
@@ -51,7 +53,6 @@ _TAIL_PAD_S = 0.3  # silence after the last word, so the decoder sees the uttera
 _TOKENS_PER_S = 8  # fast speech is ~4-5 tokens/s; the rest is headroom
 _TOKENS_EXTRA = 20
 _CUT_SEARCH_S = 5.0  # how far back from a full window's end to look for a pause to cut at
-_CUT_FRAME_S = 0.1
 # The rules for "this window holds no speech" (see the module docstring).
 _NO_SPEECH_PROB = 0.6
 _NO_SPEECH_LOGPROB = -1.0
@@ -276,22 +277,12 @@ def _split_windows(audio: np.ndarray) -> list[np.ndarray]:
     windows = []
     start = 0
     while len(audio) - start > limit:
-        cut = start + _quietest_cut(audio[start : start + limit])
+        window = audio[start : start + limit]
+        cut = start + quietest_cut(window, SAMPLE_RATE, search_s=_CUT_SEARCH_S)
         windows.append(audio[start:cut])
         start = cut
     windows.append(audio[start:])
     return windows
-
-
-def _quietest_cut(window: np.ndarray) -> int:
-    """Offset of the quietest 100 ms in the last few seconds of ``window``: cutting there is
-    least likely to split a word."""
-    frame = int(_CUT_FRAME_S * SAMPLE_RATE)
-    search_start = len(window) - int(_CUT_SEARCH_S * SAMPLE_RATE)
-    tail = window[search_start:]
-    frames = tail[: len(tail) // frame * frame].reshape(-1, frame)
-    quietest = int(np.argmin((frames.astype(np.float64) ** 2).mean(axis=1)))
-    return search_start + quietest * frame + frame // 2
 
 
 _WORD = re.compile(r"[\w']+")
