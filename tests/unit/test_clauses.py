@@ -126,6 +126,14 @@ def test_line_breaks_and_numbered_lists() -> None:
     ]
 
 
+def test_a_sentence_that_ends_its_line_is_released_without_waiting_for_more() -> None:
+    """A tool filler ("One moment, let me check that.\n") is all the text there is until the
+    client answers: it must be spoken now, however long a first clause may grow."""
+    splitter = ClauseSplitter(first_clause_words=8)
+    assert splitter.feed("One moment, let me check that.\n") == ["One moment, let me check that."]
+    assert splitter.feed("Dr. Smith is in.\nOk") == ["Dr. Smith is in."]
+
+
 def test_cjk_sentence_ends_need_no_space() -> None:
     assert clauses("こんにちは。元気ですか？はい。") == ["こんにちは。", "元気ですか？", "はい。"]
 

@@ -109,6 +109,8 @@ class ClauseSplitter:
                 end = _skip(text, i, SENTENCE_ENDS | CLOSERS)
                 if end == length:
                     return end if final else None
+                if text[end] == "\n":
+                    return end + 1  # a line break ends the clause: no next word to wait for
                 if text[end].isspace():
                     verdict = self._sentence_end(text, i, end, final)
                     if verdict is None:
