@@ -1,4 +1,7 @@
-"""``openlive chat``: a text conversation in the terminal, or one turn per line of piped stdin."""
+"""``openlive chat``: a text conversation in the terminal, or one turn per line of piped stdin.
+
+Piped, each reply is one line of stdout, whatever line breaks the model writes (a list, a
+poem), so that a script reads one reply per line it sent."""
 
 from __future__ import annotations
 
@@ -14,6 +17,31 @@ from .terminal import StdinLines, explain
 from .types import Content
 
 QUIT_COMMANDS = {"/quit", "/exit", "/q"}
+
+
+class OneLine:
+    """Writes a streamed reply on one line: each line break, with the spaces after it, becomes
+    one space between words; none leads the reply."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._started = False
+        self._broken = False  # a line break was seen and not yet replaced
+
+    def write(self, text: str) -> None:
+        for index, part in enumerate(text.split("\n")):
+            if index:
+                self._broken = True
+            if self._broken:
+                part = part.lstrip()
+                if not part:
+                    continue
+                if self._started:
+                    self._out.write(" ")
+                self._broken = False
+            if part:
+                self._out.write(part)
+                self._started = True
 
 
 async def run_chat(model: LiveModel, *, interactive: bool, out: TextIO | None = None) -> int:
@@ -39,9 +67,10 @@ async def run_chat(model: LiveModel, *, interactive: bool, out: TextIO | None = 
                 if interactive:
                     console.print("[bold green]model>[/] ", end="")
                 await session.send(line)
+                reply: TextIO | OneLine = out if interactive else OneLine(out)
                 async for message in session.receive_turn():
                     if isinstance(message, Content) and message.text:
-                        out.write(message.text)
+                        reply.write(message.text)
                         out.flush()
                 out.write("\n")
                 out.flush()
