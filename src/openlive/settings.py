@@ -114,8 +114,8 @@ class Settings(BaseSettings):
     asr_threads: int = 1
     tts_threads: int = 0
     """CPU threads for speech synthesis; 0 = automatic: Kokoro uses 1, and tries 2 at start only
-    where the LLM leaves two cores free while it decodes, keeping them when clearly faster (the
-    fast voice then uses 1)."""
+    where two cores are free of the LLM while it decodes (every core when the LLM runs at a lower
+    priority, llm_nice), keeping them when clearly faster (the fast voice then uses 1)."""
     tts_mode: str = "quality"
     """``quality`` (Kokoro-82M, 30 distinct voices) or ``fast`` (hibari, one voice, ~50x faster)."""
     tts_graph: str = "auto"

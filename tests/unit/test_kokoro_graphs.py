@@ -229,12 +229,18 @@ def test_the_cores_free_of_the_llm_decide_whether_two_threads_are_tried(
     assets: SpeechAssets,
 ) -> None:
     cores = os.cpu_count() or 1
-    embedded = create_tts_engine(Settings(models_dir=assets.models_dir, llm_threads=1), assets)
+    same_priority = create_tts_engine(
+        Settings(models_dir=assets.models_dir, llm_threads=1, llm_nice=0), assets
+    )
+    # At a lower priority (the default) the LLM yields its core to synthesis.
+    yielding = create_tts_engine(Settings(models_dir=assets.models_dir, llm_threads=1), assets)
     remote = create_tts_engine(
         Settings(models_dir=assets.models_dir, llm="openai:http://127.0.0.1:9/v1"), assets
     )
-    assert isinstance(embedded, KokoroTTS) and isinstance(remote, KokoroTTS)
-    assert embedded.free_cores == max(1, cores - 1)
+    assert isinstance(same_priority, KokoroTTS) and isinstance(yielding, KokoroTTS)
+    assert isinstance(remote, KokoroTTS)
+    assert same_priority.free_cores == max(1, cores - 1)
+    assert yielding.free_cores == cores
     assert remote.free_cores == cores
     fixed = create_tts_engine(
         Settings(models_dir=assets.models_dir, tts_threads=2, tts_graph="float"), assets
