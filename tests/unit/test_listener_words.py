@@ -65,6 +65,7 @@ def listener_for(
     burst_s: float = 20.0,
     asr: Any = None,
     on_transcript: Callable[[str, bool], None] | None = None,
+    on_guess: Callable[[str], Awaitable[None]] | None = None,
 ) -> Listener:
     """A listener on scripted parts, every worker inline; ``on_transcript`` asks for partial and
     final input transcripts."""
@@ -108,6 +109,7 @@ def listener_for(
         on_speech_suspected=nothing,
         on_speech_cleared=nothing,
         on_transcript=on_transcript or (lambda text, finished: None),
+        on_guess=on_guess,
         on_user_turn=on_user_turn or no_turn,
         model_is_audible=lambda: False,
         recent_speech=lambda: "",
@@ -116,7 +118,12 @@ def listener_for(
     )
 
 
-async def turn_end_s(voice: float, words: FixedWords | None, detection: Any = None) -> float:
+async def turn_end_s(
+    voice: float,
+    words: FixedWords | None,
+    detection: Any = None,
+    on_guess: Callable[[str], Awaitable[None]] | None = None,
+) -> float:
     """Seconds of silence after the speech when the listener handed the turn on."""
     fed = 0.0
     ended: list[float] = []
@@ -125,7 +132,11 @@ async def turn_end_s(voice: float, words: FixedWords | None, detection: Any = No
         ended.append(fed)
 
     listener = listener_for(
-        voice=voice, words=words, detection=detection, on_user_turn=on_user_turn
+        voice=voice,
+        words=words,
+        detection=detection,
+        on_user_turn=on_user_turn,
+        on_guess=on_guess,
     )
     speech_pcm = (np.full(INPUT_RATE, 3000, dtype="<i2")).tobytes()  # 1 s of "speech"
     await listener.feed(speech_pcm, "audio/pcm;rate=16000")
@@ -169,3 +180,24 @@ async def test_a_sure_voice_ends_at_the_shortest_pause_and_the_words_are_not_ask
     ended = await turn_end_s(voice=0.99, words=words)
     assert 0.2 < ended < 0.26
     assert words.asked == []
+
+
+async def test_a_guess_waits_for_the_words_it_would_slow() -> None:
+    """The speculative reply (a prefill on the LLM) starts only once the words' signal of that
+    pause has answered: the turn's end waits on the words, the guess would only slow them."""
+    words = FixedWords(0.5)  # maybe: the turn holds the usual silence, long enough to guess
+    asked_at_guess: list[int] = []
+
+    async def on_guess(text: str) -> None:
+        asked_at_guess.append(len(words.asked))
+
+    await turn_end_s(voice=0.8, words=words, on_guess=on_guess)
+    assert asked_at_guess == [1]
+    # Without the words (an openai: LLM), the guess goes ahead once its transcript is in.
+    guesses: list[str] = []
+
+    async def guess_alone(text: str) -> None:
+        guesses.append(text)
+
+    await turn_end_s(voice=0.3, words=None, on_guess=guess_alone)
+    assert guesses == ["what is the tallest mountain in"]

@@ -243,9 +243,12 @@ class Listener:
             case EndOfTurnCandidate(candidate_id=candidate, audio=audio):
                 # Start recognition now, speculatively, so it overlaps the turn decision.
                 recognised = self._speculative[candidate] = self._spawn(self._recognise(audio))
+                # The words' signal, when asked, has the LLM first: the turn's end waits on it,
+                # and a guess prefilling beside it slowed it past its 1.2 s wait on 2 cores.
+                words_settled = asyncio.Event()
                 if self._on_guess is not None:
-                    self._spawn(self._guess(candidate, recognised))
-                self._spawn(self._predict_turn_end(candidate, audio))
+                    self._spawn(self._guess(candidate, recognised, words_settled))
+                self._spawn(self._predict_turn_end(candidate, audio, words_settled))
             case SpeechResumed(candidate_id=candidate):
                 if (stale := self._speculative.pop(candidate, None)) is not None:
                     stale.cancel()
@@ -300,20 +303,37 @@ class Listener:
         self._barge_in = None
         await self._on_speech_cleared()
 
-    async def _guess(self, candidate: int, recognised: asyncio.Future[str]) -> None:
-        """Hand the speculative transcript on while its pause still holds."""
+    async def _guess(
+        self, candidate: int, recognised: asyncio.Future[str], words_settled: asyncio.Event
+    ) -> None:
+        """Hand the speculative transcript on while its pause still holds, once the words'
+        signal for this pause (if it is asked) has answered."""
         text = await recognised
+        await words_settled.wait()
         if self._speculative.get(candidate) is recognised and self._on_guess is not None:
             await self._on_guess(text)
 
-    async def _predict_turn_end(self, candidate: int, audio: np.ndarray) -> None:
+    async def _predict_turn_end(
+        self, candidate: int, audio: np.ndarray, words_settled: asyncio.Event
+    ) -> None:
+        asks_words = False
+        try:
+            asks_words = await self._predict_voice_end(candidate, audio, words_settled)
+        finally:
+            if not asks_words:
+                words_settled.set()
+
+    async def _predict_voice_end(
+        self, candidate: int, audio: np.ndarray, words_settled: asyncio.Event
+    ) -> bool:
+        """The voice's signal; whether the words' signal was asked too."""
         loop = asyncio.get_running_loop()
         transcript = self._speculative.get(candidate)
         probability = await loop.run_in_executor(
             self.speech.asr_executor, self.speech.turn.predict, audio
         )
         if self._endpointer is None:
-            return
+            return False
         events = self._endpointer.on_turn_prediction(probability, candidate)
         # The words are asked only when the voice left the turn open: a words request still
         # running beside the reply's own prefill slowed its first token by ~0.5 s (2 cores).
@@ -321,16 +341,24 @@ class Listener:
         # A voice that ends the turn at the shortest pause, not reached yet, needs no words.
         ended = any(isinstance(event, TurnEnded) for event in events)
         ended = ended or self._endpointer.ends_on_its_own()
-        if not ended and self.speech.text_turn is not None and transcript is not None:
-            self._spawn(self._predict_words_end(candidate, transcript))
+        asks_words = not ended and self.speech.text_turn is not None and transcript is not None
+        if asks_words:
+            assert transcript is not None
+            self._spawn(self._predict_words_end(candidate, transcript, words_settled))
         for event in events:
             await self._on_event(event)
+        return asks_words
 
-    async def _predict_words_end(self, candidate: int, transcript: asyncio.Future[str]) -> None:
+    async def _predict_words_end(
+        self, candidate: int, transcript: asyncio.Future[str], words_settled: asyncio.Event
+    ) -> None:
         """The words' signal, once the candidate's speculative transcript is in."""
-        probability = await words_end_probability(
-            self.speech.text_turn, self._conversation, transcript, self.speech.asr_executor
-        )
+        try:
+            probability = await words_end_probability(
+                self.speech.text_turn, self._conversation, transcript, self.speech.asr_executor
+            )
+        finally:
+            words_settled.set()
         if self._endpointer is None:
             return
         for event in self._endpointer.on_text_prediction(probability, candidate):
