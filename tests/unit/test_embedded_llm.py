@@ -21,7 +21,6 @@ import pytest
 from openlive.engines.llm.base import ChatRequest
 from openlive.engines.llm.embedded import EmbeddedLLM
 from openlive.engines.llm.model_source import packaged_placeholder
-from openlive.engines.priority import thread_nice
 
 ESSAY = ChatRequest(
     messages=[{"role": "user", "content": "Write a very long essay about rivers."}],
@@ -104,7 +103,7 @@ async def test_the_runtime_computes_on_threads_of_lower_priority_and_the_loop_ke
     None
 ):
     loop_thread = threading.get_native_id()
-    loop_nice = thread_nice(loop_thread)
+    loop_nice = os.getpriority(os.PRIO_PROCESS, loop_thread)
     llm = EmbeddedLLM(
         packaged_placeholder(), threads=1, prefill_threads=2, context=1024, parallel=1, nice=5
     )
@@ -123,4 +122,4 @@ async def test_the_runtime_computes_on_threads_of_lower_priority_and_the_loop_ke
     }
     # 200 tokens of decoding is seconds of CPU; all of it on the runtime's lowered threads.
     assert busy and all(nice >= loop_nice + 5 for nice in busy.values()), (busy, loop_nice)
-    assert thread_nice(loop_thread) == loop_nice
+    assert os.getpriority(os.PRIO_PROCESS, loop_thread) == loop_nice

@@ -45,8 +45,3 @@ def lower_this_thread(by: int) -> None:
         os.setpriority(os.PRIO_PROCESS, thread_id, min(MAX_NICE, current + by))
     except OSError as error:  # a sandbox may refuse it; the engine runs the same, only sooner
         log.debug("could not lower the priority of thread %d: %s", thread_id, error)
-
-
-def thread_nice(thread_id: int) -> int:
-    """The nice value of one of this process's threads (Linux thread id)."""
-    return os.getpriority(os.PRIO_PROCESS, thread_id)
