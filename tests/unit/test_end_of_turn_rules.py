@@ -1,6 +1,6 @@
 """The end-of-turn rules: the audio's and the words' probabilities, scripted, decide a candidate.
 
-The VAD is scripted (speech stops at frame 40, the candidate comes 160 ms later, at frame 45,
+The VAD is scripted (speech stops at frame 40, the candidate comes 96 ms later, at frame 43,
 as in tests/unit/test_endpointer.py); each signal's answer is handed back at a chosen frame, as
 a worker thread would hand it back some audio later. Probabilities are named by the rules' own
 thresholds, so retuning a threshold does not silently change what a test means.
@@ -78,9 +78,9 @@ def frames_after_speech(ended: TurnEnded) -> int:
 
 
 def test_voice_sure_ends_at_once_without_waiting_for_the_words() -> None:
-    ended = end_of([Answer(CANDIDATE + 2, "audio", AUDIO_SURE)])
+    ended = end_of([Answer(EARLIEST + 1, "audio", AUDIO_SURE)])
     assert ended.reason is EndReason.TURN_MODEL
-    assert round(ended.t / FRAME_S) == CANDIDATE + 2
+    assert round(ended.t / FRAME_S) == EARLIEST + 1
 
 
 def test_voice_complete_waits_for_the_words_and_ends_when_they_agree() -> None:
@@ -145,11 +145,11 @@ def test_a_shorter_pause_already_over_ends_the_turn_when_the_words_arrive() -> N
 def test_no_words_to_judge_are_neither_yes_nor_no() -> None:
     # Recognition found no words (a cough): the voice's "complete" is not held back.
     ended = end_of(
-        [Answer(CANDIDATE + 1, "audio", AUDIO_YES), Answer(CANDIDATE + 3, "text", None)],
+        [Answer(CANDIDATE + 1, "audio", AUDIO_YES), Answer(EARLIEST + 1, "text", None)],
         WORDS,
     )
     assert ended.reason is EndReason.TURN_MODEL
-    assert round(ended.t / FRAME_S) == CANDIDATE + 3
+    assert round(ended.t / FRAME_S) == EARLIEST + 1
 
 
 def test_the_voice_unsure_waits_for_the_words_beyond_the_usual_silence() -> None:

@@ -7,6 +7,7 @@ through Silero, Smart Turn and Whisper.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from types import SimpleNamespace
 
@@ -15,6 +16,7 @@ import pytest
 
 from openlive.engines.asr import WhisperASR
 from openlive.engines.listening import (
+    FRAME_MS,
     FRAME_SAMPLES,
     EndOfTurnCandidate,
     Endpointer,
@@ -141,9 +143,9 @@ def test_turn_ends_after_the_silence_duration() -> None:
     assert isinstance(started, SpeechStarted)
     assert isinstance(candidate, EndOfTurnCandidate)
     assert isinstance(ended, TurnEnded)
-    # Speech stops at frame 40: a candidate after 5 quiet frames (160 ms) ...
+    # Speech stops at frame 40: a candidate after 3 quiet frames (96 ms) ...
     assert candidate.speech_end_t == pytest.approx(40 * FRAME_S)
-    assert candidate.t == pytest.approx(45 * FRAME_S)
+    assert candidate.t == pytest.approx(43 * FRAME_S)
     # ... and, with no word from the turn model, the end after 800 ms (25 frames).
     assert ended.reason is EndReason.SILENCE
     assert ended.t == pytest.approx(65 * FRAME_S)
@@ -171,11 +173,11 @@ def test_end_sensitivity_and_silence_duration_set_the_timeout(
 
 
 def test_a_silence_duration_shorter_than_the_candidate_pause_ends_at_once() -> None:
-    _, events = run(TURN, EndpointerConfig(silence_duration_ms=100))
+    _, events = run(TURN, EndpointerConfig(silence_duration_ms=50))
     _, candidate, ended = events
     assert isinstance(candidate, EndOfTurnCandidate)
     assert isinstance(ended, TurnEnded)
-    assert candidate.t == ended.t == pytest.approx((40 + 4) * FRAME_S)  # 128 ms >= 100 ms
+    assert candidate.t == ended.t == pytest.approx((40 + 2) * FRAME_S)  # 64 ms >= 50 ms
 
 
 def test_turn_model_saying_complete_ends_the_turn_once_the_pause_is_long_enough() -> None:
@@ -188,15 +190,16 @@ def test_turn_model_saying_complete_ends_the_turn_once_the_pause_is_long_enough(
             candidate = events[0]
             break
     assert isinstance(candidate, EndOfTurnCandidate)
-    # The answer comes 160 ms into the pause: the turn ends at 224 ms (7 frames >= 200 ms).
+    # The answer comes 96 ms into the pause: the turn ends at 224 ms (7 frames >= 200 ms).
     assert endpointer.on_turn_prediction(0.8, candidate.candidate_id) == []
-    assert endpointer.feed(audio[(i + 1) * FRAME_SAMPLES : (i + 2) * FRAME_SAMPLES]) == []
-    (ended,) = endpointer.feed(audio[(i + 2) * FRAME_SAMPLES : (i + 3) * FRAME_SAMPLES])
+    for quiet in range(i + 1, 46):  # frames 43-45: the pause is still short of the floor
+        assert endpointer.feed(audio[quiet * FRAME_SAMPLES : (quiet + 1) * FRAME_SAMPLES]) == []
+    (ended,) = endpointer.feed(audio[46 * FRAME_SAMPLES : 47 * FRAME_SAMPLES])
     assert isinstance(ended, TurnEnded)
     assert ended.reason is EndReason.TURN_MODEL
     assert ended.t == pytest.approx(47 * FRAME_S)
     assert ended.candidate_id == candidate.candidate_id
-    assert frames_in(ended.audio) == [*frames_in(candidate.audio), i + 1, i + 2]
+    assert frames_in(ended.audio) == [*frames_in(candidate.audio), *range(i + 1, 47)]
     assert not endpointer.in_speech
     # An answer after the floor ends the turn at once.
     late = Endpointer(ScriptedVAD(TURN))
@@ -207,7 +210,7 @@ def test_turn_model_saying_complete_ends_the_turn_once_the_pause_is_long_enough(
 
 
 def test_speech_before_the_shortest_pause_keeps_the_turn_open_whatever_the_model_said() -> None:
-    """A phrase boundary: 6 quiet frames (192 ms) then speech. The candidate at 160 ms is
+    """A phrase boundary: 6 quiet frames (192 ms) then speech. The candidate at 96 ms is
     called complete, but the words go on before a turn may end."""
     probabilities = [0.0] * 5 + [SPEECH] * 20 + [0.0] * 6 + [SPEECH] * 20 + [0.0] * 40
     endpointer = Endpointer(ScriptedVAD(probabilities))
@@ -324,7 +327,8 @@ def test_prefix_padding_is_included(prefix_padding_ms: int | None, first_frame: 
     _, events = run(probabilities, config)
     candidate = only(events, EndOfTurnCandidate)[0]
     ended = only(events, TurnEnded)[0]
-    assert frames_in(candidate.audio) == list(range(first_frame, 50 + 5))
+    candidate_frames = math.ceil(config.candidate_silence_ms / FRAME_MS)
+    assert frames_in(candidate.audio) == list(range(first_frame, 50 + candidate_frames))
     assert frames_in(ended.audio) == list(range(first_frame, 50 + 25))
 
 
@@ -408,7 +412,7 @@ def test_real_speech_start_and_end(silero: SileroVAD, speech: SpeechMaker) -> No
 def test_real_pipeline_ends_a_finished_question_quickly(
     silero: SileroVAD, smart_turn: SmartTurn, whisper_asr: WhisperASR, speech: SpeechMaker
 ) -> None:
-    """VAD → candidate after 160 ms → turn model says complete → turn over, long before the
+    """VAD → candidate after 96 ms → turn model says complete → turn over, long before the
     800 ms timeout; the utterance transcribes correctly."""
     endpointer = Endpointer(silero.new_stream())
     audio = pad(speech.say(QUESTION), before=0.5, after=1.5)

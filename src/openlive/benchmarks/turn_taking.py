@@ -269,7 +269,9 @@ CONFIGS: dict[str, EndpointerConfig] = {
     "old": EndpointerConfig(rules=AUDIO_ONLY_RULES, candidate_silence_ms=200),
     # The words too, still started when the turn may end.
     "words": EndpointerConfig(rules=TURN_RULES, candidate_silence_ms=200),
-    # The words too, started 64 ms before the turn may end (the server's default).
+    # The words too, started 64 ms before the turn may end (the default until 96 ms won).
+    "at 160": EndpointerConfig(rules=TURN_RULES, candidate_silence_ms=160),
+    # The words too, started 128 ms before the turn may end (the server's default).
     "new": EndpointerConfig(rules=TURN_RULES),
 }
 

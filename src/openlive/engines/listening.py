@@ -13,19 +13,21 @@ Rules (everything that decides a turn boundary lives here):
   moment barge-in keys on, so it must reject coughs and clicks yet stay short.
 * A pause starts at the first frame below ``threshold - 0.15`` (Silero's own hysteresis) and ends
   only when speech returns for ``resume_ms`` (one loud frame in a pause is a click, not a word).
-* After ``candidate_silence_ms`` (160 ms: 5 frames) of pause comes ``EndOfTurnCandidate``: run
+* After ``candidate_silence_ms`` (96 ms: 3 frames) of pause comes ``EndOfTurnCandidate``: run
   the turn model and start ASR speculatively now, so both overlap the decision. No turn ends
   before ``min_silence_ms`` (200 ms: 7 frames, 224 ms) of pause, whatever the models say: a
   phrase boundary ("remind me to call my sister | when I get home") pauses 160-220 ms and its
   first half is a complete sentence, which a candidate that could end at once cut off. So the
-  work starts 64 ms before the decision may be taken, and answers that come back in between
-  end the turn at that floor rather than after it; no turn ends on a loud frame either (it may
-  be the words going on). Two signals come back for the candidate: the audio's (Smart Turn,
-  ``on_turn_prediction``) and the words' (the LLM's end-of-turn probability after the
-  speculative transcript, ``on_text_prediction``). Each is read as yes / maybe / no, and
-  ``TURN_RULES`` (below, as data) says what a pair means: end (at the floor), end after a
-  shorter pause (``soon``), wait for the usual silence, or hold on longer because the words are
-  plainly unfinished. The words usually come after the audio's answer,
+  work starts 128 ms before the decision may be taken (Smart Turn takes ~100 ms on one slow
+  core, Whisper ~350 ms), and answers that come back in between end the turn at that floor
+  rather than after it; no turn ends on a loud frame either (it may be the words going on).
+  A pause that short is often a word gap: speech resuming voids the candidate's work, which
+  costs CPU while the user talks, when little else runs. Two signals come back for the
+  candidate: the audio's (Smart Turn, ``on_turn_prediction``) and the words' (the LLM's
+  end-of-turn probability after the speculative transcript, ``on_text_prediction``). Each is
+  read as yes / maybe / no, and ``TURN_RULES`` (below, as data) says what a pair means: end (at
+  the floor), end after a shorter pause (``soon``), wait for the usual silence, or hold on longer
+  because the words are plainly unfinished. The words usually come after the audio's answer,
   so a rule may end on the audio alone only when it is sure.
 * The silence that ends a turn whatever the models say: the client's ``silenceDurationMs``
   when set (never exceeded, not even by a hold), else a default by end sensitivity that a hold
@@ -186,8 +188,9 @@ class EndpointerConfig:
     silence_duration_ms: int | None = None
     """Pause that ends a turn whatever the turn model says; None → by end sensitivity
     (HIGH 600 ms, unset 800 ms, LOW 1200 ms)."""
-    candidate_silence_ms: int = 160
-    """The pause at which the turn model and speculative ASR start."""
+    candidate_silence_ms: int = 96
+    """The pause at which the turn model and speculative ASR start (docs/design.md, "Turn
+    taking", has the measurements that chose it)."""
     min_silence_ms: int = 200
     """The shortest pause that ends a turn, even one the models call complete (never more than
     the usual silence, so a shorter ``silenceDurationMs`` still ends it)."""
