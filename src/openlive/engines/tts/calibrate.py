@@ -27,6 +27,11 @@ FIRST_CLAUSE_RANGE = (2, 8)
 # slower than in the warm-up (which is timed by CPU time on one thread): budget only this share
 # of the clause's own audio for it, so that it stays clear of the fast-voice fallback (at 1).
 REAL_TIME_BUDGET = 0.75
+# Where no length meets that budget, a longer first clause is worth its wait only while it is
+# clearly safer: take the shortest whose real-time factor is within this share of the safest's.
+# (Kokoro's audio has ~0.5 s of pauses around every clause, so its factor is often nearly flat:
+# 8 words then cost a second more of waiting for a clause no safer than 2.)
+NEARLY_AS_SAFE = 1.05
 # A second thread must cut the wall time at least this much to be kept: a thread that barely
 # helps alone costs more when the LLM or ASR wants the core back.
 THREAD_GAIN = 0.85
@@ -125,12 +130,18 @@ class Fit:
 
 def first_clause_words(fit: Fit | None) -> int:
     """The fewest words whose clause is made well within its own playing time (see
-    REAL_TIME_BUDGET); the most allowed when even that is out of reach (fixed costs then weigh
-    least), the default when nothing was measured."""
+    REAL_TIME_BUDGET). Where none is, the fewest whose clause is nearly as safe as the safest
+    length's (NEARLY_AS_SAFE), if that one is made within its playing time at all; else the
+    fewest, since the fast voice takes the rest of the reply whatever the length, and the first
+    sound is all there is left to win. The default when nothing was measured."""
     if fit is None:
         return DEFAULT_FIRST_CLAUSE_WORDS
     low, high = FIRST_CLAUSE_RANGE
-    for words in range(low, high + 1):
+    lengths = range(low, high + 1)
+    for words in lengths:
         if fit.rtf(words) <= REAL_TIME_BUDGET:
             return words
-    return high
+    safest = min(fit.rtf(words) for words in lengths)
+    if safest > 1:
+        return low
+    return next(words for words in lengths if fit.rtf(words) <= safest * NEARLY_AS_SAFE)
