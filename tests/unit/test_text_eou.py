@@ -84,6 +84,37 @@ def test_no_words_no_opinion() -> None:
     assert runtime.prompts == []
 
 
+def test_a_prefill_runs_the_prompt_the_signal_will_run_and_never_queues() -> None:
+    import threading
+
+    class SlowChatML(ChatML):
+        """Holds every request until released, as a busy runtime would."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.entered, self.release = threading.Event(), threading.Event()
+
+        def next_token_probabilities(self, prompt: str, top: int = 10) -> dict[int, float]:
+            self.entered.set()
+            self.release.wait(5)
+            return super().next_token_probabilities(prompt, top)
+
+    runtime = SlowChatML()
+    signal = TextEndOfTurn(runtime)
+    first = threading.Thread(target=signal.prefill, args=(HISTORY, "What time is it"))
+    first.start()
+    assert runtime.entered.wait(5)
+    # Another session's words while the first prefill runs: skipped at once, not queued.
+    assert signal.prefill(HISTORY, "How do I make") is False
+    runtime.release.set()
+    first.join(5)
+    assert signal.prefill(HISTORY, "What time is it in") is True
+    signal.probability(HISTORY, "What time is it in Tokyo?")
+    head, later, judged = runtime.prompts
+    assert head.endswith("<|im_start|>user\nWhat time is it") and judged.startswith(later)
+    assert signal.prefill(HISTORY, " ... ") is False  # no words: nothing to run
+
+
 def test_an_llm_without_next_token_probabilities_gives_no_signal() -> None:
     assert text_end_of_turn(object()) is None
 

@@ -41,7 +41,8 @@ async def prefill_words(
     words: str,
 ) -> None:
     """Prefill the user's words so far (module docstring). Off the listener's workers, which the
-    pause's own recognition and turn model must find free; a failure costs only the head start."""
+    pause's own recognition and turn model must find free; skipped while another session's
+    prefill runs (TextEndOfTurn.prefill), and a failure costs only the head start."""
     history = conversation()  # on the loop: the session's history is not thread-safe
     try:
         await asyncio.to_thread(signal.prefill, history, words)

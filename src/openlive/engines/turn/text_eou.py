@@ -15,6 +15,7 @@ a reply that follows starts from that same prefix.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class TextEndOfTurn:
         self.end_token = ids[0]
         """The token the template puts right after a user message (ChatML: ``<|im_end|>``)."""
         self._closers = {scorer.token_ids(closer)[0] for closer in _CLOSERS}
+        self._prefilling = threading.Lock()  # one prefill at a time, for the whole server
 
     def prompt(self, history: list[dict[str, Any]], user_text: str) -> str:
         """The conversation with the user's words last, cut right after them."""
@@ -74,11 +76,22 @@ class TextEndOfTurn:
         ending = {self.end_token, *self._closers}
         return min(1.0, sum(top.get(token, floor) for token in ending))
 
-    def prefill(self, history: list[dict[str, Any]], user_text: str) -> None:
+    def prefill(self, history: list[dict[str, Any]], user_text: str) -> bool:
         """Run the prompt of ``user_text`` for the runtime's cache alone: the words so far, while
-        the user still talks, so the signal and the reply at the pause prefill only the rest."""
-        if user_text.strip().rstrip(_TRAILING):
+        the user still talks, so the signal and the reply at the pause prefill only the rest.
+
+        A head start only, so it never queues: while another session's prefill runs, this one
+        returns at once (False). However many sessions talk, at most one thread waits here and
+        one prefill competes with the replies on the runtime."""
+        if not user_text.strip().rstrip(_TRAILING):
+            return False
+        if not self._prefilling.acquire(blocking=False):
+            return False
+        try:
             self._scorer.next_token_probabilities(self.prompt(history, user_text), 1)
+        finally:
+            self._prefilling.release()
+        return True
 
 
 def text_end_of_turn(llm: object) -> TextEndOfTurn | None:
