@@ -1,5 +1,5 @@
-"""The voice bench's "heard" figure: when a client that plays audio on arrival first plays a
-sound, silence at the start of a reply included."""
+"""The voice bench's client figures: when a client that plays audio on arrival first plays a
+sound (silence at the start of a reply included), and how long it waits for audio later on."""
 
 import numpy as np
 
@@ -37,3 +37,13 @@ def test_quiet_samples_are_not_heard_and_the_first_sound_is_kept() -> None:
     speaker.play(1.0, pcm(0.0, 0.1))
     assert speaker.first_audible_at is not None
     assert abs(speaker.first_audible_at - 1.1) < 1e-6
+
+
+def test_the_speaker_running_dry_inside_a_reply_is_counted_as_silence() -> None:
+    speaker = Speaker()
+    speaker.play(10.0, pcm(0.0, 0.5))  # the first clause: plays 10.0-10.5
+    speaker.play(10.3, pcm(0.0, 0.5))  # in time: queued, plays 10.5-11.0
+    assert speaker.gaps_s == 0.0
+    speaker.play(11.4, pcm(0.0, 0.2))  # the next clause came 0.4 s after the speaker ran dry
+    speaker.play(11.5, pcm(0.0, 0.2))
+    assert abs(speaker.gaps_s - 0.4) < 1e-6

@@ -4,6 +4,8 @@
 - voice-to-voice, heard: the end of the user's speech → the first audible sample of the reply
   played, by a client that plays audio as it arrives (silence at the start of a reply is dead
   air too, so it counts);
+- silence inside a reply: how long that client's speaker ran dry between the reply's first and
+  last audio (a clause that came after the one before it had played out), summed per reply;
 - barge-in: the onset of speech during a reply → ``interrupted`` received (and how many
   talk-overs got none);
 - false alarms: a backchannel ("Mm-hmm.") over a reply: how many replies played on to their
@@ -53,6 +55,7 @@ AUDIBLE = 100  # PCM16 magnitude (-50 dBFS): quieter samples at a reply's start 
 class Results:
     voice_to_voice_ms: list[float] = field(default_factory=list)
     voice_to_voice_heard_ms: list[float] = field(default_factory=list)
+    reply_gaps_ms: list[float] = field(default_factory=list)  # silence inside each reply
     barge_in_ms: list[float] = field(default_factory=list)
     barge_in_missed: int = 0  # talked over a reply and got no ``interrupted``
     false_alarms: int = 0  # backchannels said over a reply
@@ -107,9 +110,12 @@ class Speaker:
     def __init__(self) -> None:
         self.played_until = 0.0
         self.first_audible_at: float | None = None
+        self.gaps_s = 0.0  # waits for audio once the reply had started playing
 
     def play(self, arrived_at: float, pcm: bytes) -> None:
         samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2")
+        if self.played_until and arrived_at > self.played_until:
+            self.gaps_s += arrived_at - self.played_until
         starts_at = max(arrived_at, self.played_until)
         if self.first_audible_at is None:
             loud = np.flatnonzero(np.abs(samples.astype(np.int32)) >= AUDIBLE)
@@ -164,6 +170,10 @@ async def run_benchmark(
                         results.voice_to_voice_heard_ms.append(heard_ms)
                         turn["voice_to_voice_heard_ms"] = round(heard_ms)
                         heard = f", heard {heard_ms:6.0f} ms"
+                    gaps_ms = speaker.gaps_s * 1000
+                    results.reply_gaps_ms.append(gaps_ms)
+                    turn["reply_gaps_ms"] = round(gaps_ms)
+                    heard += f", silence inside {gaps_ms:5.0f} ms"
                     results.turns.append(turn)
                     print(
                         f"  {clip.name:24s} voice-to-voice {latency:6.0f} ms{heard}",
@@ -336,6 +346,7 @@ def measure(
         "false_alarms": {"said": results.false_alarms, "resumed": results.false_alarms_resumed},
         "voice_to_voice_ms": _stats(results.voice_to_voice_ms),
         "voice_to_voice_heard_ms": _stats(results.voice_to_voice_heard_ms),
+        "reply_gaps_ms": _stats(results.reply_gaps_ms),
         "barge_in_ms": _stats(results.barge_in_ms),
         "server_stages_ms": {name: _stats(v) for name, v in results.stages_ms.items()},
         "turns": results.turns,
@@ -343,6 +354,7 @@ def measure(
         "samples_ms": {
             "voice_to_voice": results.voice_to_voice_ms,
             "voice_to_voice_heard": results.voice_to_voice_heard_ms,
+            "reply_gaps": results.reply_gaps_ms,
             "barge_in": results.barge_in_ms,
         },
         "server_turns": results.server_turns,
@@ -358,6 +370,7 @@ def summary_table(summary: dict) -> Table:
     rows = [
         ("voice-to-voice (client)", summary["voice_to_voice_ms"]),
         ("voice-to-voice, heard (client)", summary.get("voice_to_voice_heard_ms", _stats([]))),
+        ("silence inside a reply (client)", summary.get("reply_gaps_ms", _stats([]))),
         ("barge-in → interrupted (client)", summary["barge_in_ms"]),
     ]
     rows += [(f"server: {name}", stats) for name, stats in summary["server_stages_ms"].items()]

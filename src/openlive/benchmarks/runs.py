@@ -17,6 +17,7 @@ from typing import Any
 CLIENT_FIGURES = {
     "voice_to_voice": "voice-to-voice (client)",
     "voice_to_voice_heard": "voice-to-voice, heard (client)",
+    "reply_gaps": "silence inside a reply (client)",
     "barge_in": "barge-in → interrupted (client)",
 }
 # The server's stages in the order a spoken turn passes them (session/trace.py).
