@@ -95,7 +95,10 @@ class SpeechOutput:
         queue: asyncio.Queue[tuple[str, type[Piece], int] | None] = asyncio.Queue()
 
         async def split() -> None:
-            splitter = ClauseSplitter(first_clause_words=first_clause_words(self.tts))
+            splitter = ClauseSplitter(
+                first_clause_words=first_clause_words(self.tts),
+                next_clause_words=getattr(self.tts, "next_clause_words", None),
+            )
             source: tuple[type[Piece], int] = (ModelText, 0)
             try:
                 async for piece in pieces:

@@ -23,6 +23,9 @@ GRAPH_SETTINGS = ("auto", *GRAPHS)
 
 DEFAULT_FIRST_CLAUSE_WORDS = 4
 FIRST_CLAUSE_RANGE = (2, 8)
+# Later clauses are capped so each is made while the one before it plays, but never below this
+# (shorter clauses sound choppy; where even this is out of reach, a gap is the lesser evil).
+NEXT_CLAUSE_MIN = 4
 # The LLM decodes the rest of the reply while the first clause is made, so synthesis then runs
 # slower than in the warm-up (which is timed by CPU time on one thread): budget only this share
 # of the clause's own audio for it, so that it stays clear of the fast-voice fallback (at 1).
@@ -145,3 +148,16 @@ def first_clause_words(fit: Fit | None) -> int:
     if safest > 1:
         return low
     return next(words for words in lengths if fit.rtf(words) <= safest * NEARLY_AS_SAFE)
+
+
+def next_clause_words(fit: Fit | None, previous_words: int) -> int | None:
+    """The most words a later clause may hold so that it is made while the clause before it
+    (``previous_words`` long) plays, within REAL_TIME_BUDGET of that audio, as the first clause
+    is; at least NEXT_CLAUSE_MIN. None (no cap) when nothing was measured. A clause that grows
+    past its cap is cut at a word boundary (tts/text.py): clauses grow as the audio queued
+    ahead of them does, instead of one long clause leaving the listener in silence."""
+    if fit is None or fit.synth_per_word <= 0:
+        return None
+    playing_s = fit.audio_fixed + fit.audio_per_word * max(previous_words, 1)
+    words = int((playing_s * REAL_TIME_BUDGET - fit.synth_fixed) / fit.synth_per_word)
+    return max(words, NEXT_CLAUSE_MIN)

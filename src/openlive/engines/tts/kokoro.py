@@ -39,6 +39,7 @@ from .calibrate import (
     graph_candidates,
     keep_threads,
     more_threads,
+    next_clause_words,
 )
 from .g2p import Phonemizer, chunk_phonemes, token_ids
 from .text import has_words, speakable
@@ -97,6 +98,7 @@ class KokoroTTS:
         self.timings: list[Timing] = []
         self.first_clause_words = DEFAULT_FIRST_CLAUSE_WORDS
         """How many words the first clause of a reply may hold before it is spoken (speech_out)."""
+        self._fit: Fit | None = None
 
     @classmethod
     def from_assets(
@@ -161,12 +163,18 @@ class KokoroTTS:
         longer = self._time(best.candidate, session, CALIBRATION_LONG[1])
         fit = Fit.of((CALIBRATION_SHORT[0], best), (CALIBRATION_LONG[0], longer))
         self.first_clause_words = first_clause_words(fit)
+        self._fit = fit
         self.load_seconds = time.perf_counter() - started
         self.description = (
             f"Kokoro-82M v1.0 {best.candidate.graph} graph, {best.candidate.threads} thread(s), "
             f"30 voices"
         )
         log.info("%s", self.explain(fit))
+
+    def next_clause_words(self, previous_words: int) -> int | None:
+        """How many words a later clause may hold after one of ``previous_words`` (speech_out):
+        made while that one plays, on this CPU (calibrate.next_clause_words)."""
+        return next_clause_words(self._fit, previous_words)
 
     def explain(self, fit: Fit | None = None) -> str:
         """One line: what load chose and the figures it chose by."""
@@ -186,6 +194,11 @@ class KokoroTTS:
                 f" (synthesis {fit.synth_fixed * 1000:.0f} ms + {fit.synth_per_word * 1000:.0f} "
                 f"ms/word, RTF {fit.rtf(self.first_clause_words):.2f} at that length)"
             )
+            caps, words = [], self.first_clause_words
+            for _ in range(3):
+                words = next_clause_words(fit, words) or words
+                caps.append(str(words))
+            clause += f", then at most {', '.join(caps)}… words"
         return (
             f'Kokoro: {self.choice} chosen ({asked}); "{CALIBRATION_SHORT[1]}" took '
             f"{figures}; {clause}"

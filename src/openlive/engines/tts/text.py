@@ -12,7 +12,7 @@ Pure functions and classes: no I/O, no engine, no protocol."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 SENTENCE_ENDS = frozenset(".!?…")
 CJK_SENTENCE_ENDS = frozenset("。！？")  # no space follows these in CJK text
@@ -45,18 +45,28 @@ class ClauseSplitter:
     least ``min_words`` words (shorter ones sound choppy when spoken alone). A clause that grows
     past ``max_chars`` without any of these is cut at its last space so speech can still start.
 
-    ``first_clause_words`` trades prosody for latency on the first clause only: once that many
-    whole words are buffered with no boundary in sight, they are spoken, because the user is
-    waiting for the first sound and the later clauses are synthesised while it plays."""
+    ``first_clause_words`` trades prosody for latency on the first clause: once that many whole
+    words are buffered with no boundary in sight, they are spoken, because the user is waiting
+    for the first sound. ``next_clause_words`` does the same for each later clause, given the
+    word count of the one before it: a clause must be made while the one before it plays, or
+    the listener hears silence in the middle of the reply (Kokoro's length for it comes from
+    its warm-up, engines/tts/calibrate.py)."""
 
     def __init__(
-        self, *, min_words: int = 4, max_chars: int = 300, first_clause_words: int | None = None
+        self,
+        *,
+        min_words: int = 4,
+        max_chars: int = 300,
+        first_clause_words: int | None = None,
+        next_clause_words: Callable[[int], int | None] | None = None,
     ) -> None:
         self.min_words = min_words
         self.max_chars = max_chars
         self.first_clause_words = first_clause_words
+        self.next_clause_words = next_clause_words
         self._buffer = ""
         self._emitted = False
+        self._last_words = 0  # of the clause handed out last
 
     def feed(self, fragment: str) -> list[str]:
         """Add a fragment; the clauses it completed, in order (often none)."""
@@ -77,19 +87,28 @@ class ClauseSplitter:
             if clause:
                 clauses.append(clause)
                 self._emitted = True
+                self._last_words = _word_count(clause)
         return clauses
 
+    def _word_cap(self) -> int | None:
+        if not self._emitted:
+            return self.first_clause_words
+        if self.next_clause_words is None:
+            return None
+        return self.next_clause_words(self._last_words)
+
     def _early_cut(self) -> int | None:
-        """Where to cut a long first clause: after its last whole word (the text after the last
-        space may still be growing)."""
-        if self._emitted or self.first_clause_words is None:
+        """Where to cut a clause past its word cap: after its last whole word (the text after
+        the last space may still be growing)."""
+        cap = self._word_cap()
+        if cap is None:
             return None
         space = (
             self._buffer.rstrip().rfind(" ")
             if self._buffer.endswith(" ")
             else (self._buffer.rfind(" "))
         )
-        if space <= 0 or _word_count(self._buffer[:space]) < self.first_clause_words:
+        if space <= 0 or _word_count(self._buffer[:space]) < cap:
             return None
         return space + 1
 
