@@ -134,6 +134,32 @@ def test_a_sentence_that_ends_its_line_is_released_without_waiting_for_more() ->
     assert splitter.feed("Dr. Smith is in.\nOk") == ["Dr. Smith is in."]
 
 
+def test_later_clauses_are_cut_at_their_caps_which_follow_the_clause_before() -> None:
+    """A reply with no comma in sight: each clause is cut once it holds as many words as the
+    one before it allows (here twice as many), streamed token by token as an LLM writes."""
+    asked: list[int] = []
+
+    def twice(previous: int) -> int:
+        asked.append(previous)
+        return 2 * previous
+
+    splitter = ClauseSplitter(first_clause_words=2, next_clause_words=twice)
+    words = [f"w{i}" for i in range(20)]
+    spoken = []
+    for word in words:
+        spoken += splitter.feed(f" {word}" if spoken or word != "w0" else word)
+    spoken += splitter.flush()
+    assert [len(clause.split()) for clause in spoken] == [2, 4, 8, 6]
+    assert " ".join(spoken) == " ".join(words)
+    assert asked[0] == 2 and set(asked) == {2, 4, 8}
+    # A natural boundary still comes first, and its length sets the next cap.
+    splitter = ClauseSplitter(first_clause_words=2, next_clause_words=twice)
+    assert splitter.feed("Yes.") == []
+    assert splitter.feed(" It") == ["Yes."]
+    assert splitter.feed(" is") == []
+    assert splitter.feed(" a") == ["It is"]  # 2 words after the 1-word "Yes."
+
+
 def test_cjk_sentence_ends_need_no_space() -> None:
     assert clauses("こんにちは。元気ですか？はい。") == ["こんにちは。", "元気ですか？", "はい。"]
 

@@ -30,6 +30,7 @@ from openlive.engines.tts.calibrate import (
     graph_candidates,
     keep_threads,
     more_threads,
+    next_clause_words,
 )
 from openlive.engines.tts.kokoro import KokoroTTS
 from openlive.engines.tts.registry import create_tts_engine
@@ -234,6 +235,28 @@ def test_the_first_clause_is_as_short_as_the_speed_allows() -> None:
     # Slower than real time at every length: the fast voice takes over whatever the length.
     assert first_clause_words(hopeless) == shortest
     assert first_clause_words(None) == DEFAULT_FIRST_CLAUSE_WORDS
+
+
+def test_later_clauses_may_grow_as_fast_as_the_audio_ahead_of_them_allows() -> None:
+    def fit(fixed: float, per_word: float) -> Fit:
+        return Fit.of(
+            (3, Timing(Candidate("int8", 2), fixed + 3 * per_word, 0.45 + 3 * 0.24)),
+            (8, Timing(Candidate("int8", 2), fixed + 8 * per_word, 0.45 + 8 * 0.24)),
+        )
+
+    # A fast CPU: a clause after 2 words may hold 21, then 135: no cap in practice.
+    quick = fit(0.05, 0.03)
+    assert next_clause_words(quick, 2) == 21
+    assert next_clause_words(quick, 21) > 100
+    # The 2-core AVX2 EPYC on two threads: 0.35 s + 0.15 s a word. After 4 words (1.41 s of
+    # audio, 1.06 s of it budgeted) a clause of 4 words (0.95 s) is made in time, 5 (1.10 s)
+    # is not; after 12 words, 14.
+    epyc = fit(0.351, 0.15)
+    assert next_clause_words(epyc, 4) == 4
+    assert next_clause_words(epyc, 12) == 14
+    # Never shorter than 4 words, even where that cannot keep up; nothing measured: no cap.
+    assert next_clause_words(fit(2.0, 0.5), 2) == 4
+    assert next_clause_words(None, 2) is None
 
 
 def test_the_cores_free_of_the_llm_decide_whether_two_threads_are_tried(
