@@ -272,3 +272,18 @@ async def test_nothing_is_prefilled_while_a_reply_holds_the_llm_or_without_the_w
         assert ended
         assert asr.calls == 1  # the pause's own recognition: no partial nobody asked for
         assert words is None or words.prefilled == []
+
+
+async def test_partials_for_the_prefill_alone_wait_for_an_idle_recognition_pool() -> None:
+    """Another session's transcript on the shared pool: no partial is run for a head start."""
+    words, asr = FixedWords(0.6), CountingASR()
+    ended: list[str] = []
+
+    async def on_user_turn(text: str, trace: TurnTrace) -> None:
+        ended.append(text)
+
+    listener = listener_for(words=words, asr=asr, on_user_turn=on_user_turn)
+    listener.speech.asr_load.jobs += 1  # someone else's job, submitted and not done
+    await speak_and_pause(listener, 3.5, ended)
+    assert ended and asr.calls == 1 and words.prefilled == []
+    assert listener.speech.asr_load.jobs == 1  # our own job came and went

@@ -130,7 +130,7 @@ class Listener:
         self._turns: set[asyncio.Task[Any]] = set()  # spoken turns being finished (final ASR)
         self._decoder = AudioDecoder(speech.max_audio_message_s, speech.max_resamplers)
         # ASR jobs on the shared pool: cancelled with their turn, and all when we close.
-        self._recognition = Recognition(speech.asr, speech.asr_executor)
+        self._recognition = Recognition(speech.asr, speech.asr_executor, speech.asr_load)
         self._coalescer = PcmCoalescer(speech.coalesce_ms)  # Firebase Web's 2.7 ms blobs
         self._pace = AudioPace(clock, speed=speech.audio_pace, burst_s=speech.audio_burst_s)
         self._endpointer = (
@@ -434,7 +434,7 @@ class Listener:
         endpointer = self._endpointer
         if endpointer is None or not endpointer.in_speech:
             return
-        if not (self.config.input_transcription or self._may_prefill()):
+        if not (self.config.input_transcription or self._may_prefill(partial=True)):
             return
         duration = endpointer.speech_duration_s()
         if duration - self._partial_mark < PARTIAL_EVERY_S:
@@ -468,9 +468,13 @@ class Listener:
                     prefill_words(self.speech.text_turn, self._conversation, text)
                 )
 
-    def _may_prefill(self) -> bool:
+    def _may_prefill(self, *, partial: bool = False) -> bool:
         """The words so far may be prefilled: the words' signal runs on the LLM, which no reply
-        is using, and this utterance did not start over a reply (which may still hold it)."""
+        is using, and this utterance did not start over a reply (which may still hold it). A
+        partial run for the prefill alone also waits for an idle recognition pool: a head start
+        must never delay another session's transcript."""
+        if partial and self.speech.asr_load.jobs:
+            return False
         return (
             self.speech.text_turn is not None and not self._overlapped_reply and self._reply_idle()
         )

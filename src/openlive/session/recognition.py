@@ -9,6 +9,8 @@ Rules (docs/limits.md), so that work nobody waits for any more never holds the p
   it stops early: the engine asks the flag before each Whisper window, so a ten-minute
   utterance of a session that went away costs the window being decoded, not nineteen more.
 * Once the session is closed, no job starts and every running one is flagged.
+* Every session's jobs are counted on the pool's ``PoolLoad`` while submitted and not done, so
+  optional work (a partial only the LLM's head start wants) can wait for a pool nobody else needs.
 """
 
 from __future__ import annotations
@@ -21,10 +23,19 @@ from typing import Any
 import numpy as np
 
 
+class PoolLoad:
+    """Jobs submitted to a shared pool and not done yet, over every session. Counted on the event
+    loop, where jobs are submitted and awaited, so it needs no lock."""
+
+    def __init__(self) -> None:
+        self.jobs = 0
+
+
 class Recognition:
-    def __init__(self, asr: Any, executor: Executor) -> None:
+    def __init__(self, asr: Any, executor: Executor, load: PoolLoad | None = None) -> None:
         self._asr = asr  # engines.asr: WhisperASR or OpenAICompatibleASR
         self._executor = executor
+        self._load = load or PoolLoad()
         self._flags: set[threading.Event] = set()  # one per job submitted and not done
         self._closed = False
 
@@ -41,6 +52,7 @@ class Recognition:
 
         future = self._executor.submit(job)
         self._flags.add(cancelled)
+        self._load.jobs += 1
         try:
             transcript = await asyncio.wrap_future(future)
         except asyncio.CancelledError:
@@ -48,6 +60,7 @@ class Recognition:
             future.cancel()
             raise
         finally:
+            self._load.jobs -= 1
             self._flags.discard(cancelled)
         if cancelled.is_set():  # flagged by close() while it ran: its text is unfinished
             raise asyncio.CancelledError

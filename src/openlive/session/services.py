@@ -12,6 +12,7 @@ from ..engines.llm.tool_calling import ConstrainedToolCalling, ToolCalling
 from ..engines.search import SearchProvider
 from ..engines.tts.base import TTSEngine
 from .clock import MONOTONIC, Clock
+from .recognition import PoolLoad
 from .resumption import Resumption
 from .trace import TurnRecord, TurnTrace
 from .turn_timings import TurnTimings
@@ -39,6 +40,8 @@ class SpeechServices:
     """Seconds of audio a session's audio is taken at per second once its burst is spent
     (session/pace.py, docs/limits.md); 0: not paced."""
     audio_burst_s: float = 20.0
+    asr_load: PoolLoad = field(default_factory=PoolLoad)
+    """Recognition jobs on ``asr_executor`` over every session (session/recognition.py)."""
 
 
 @dataclass(frozen=True)
