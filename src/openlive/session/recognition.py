@@ -9,7 +9,7 @@ Rules (docs/limits.md), so that work nobody waits for any more never holds the p
   it stops early: the engine asks the flag before each Whisper window, so a ten-minute
   utterance of a session that went away costs the window being decoded, not nineteen more.
 * Once the session is closed, no job starts and every running one is flagged.
-* Every session's jobs are counted on the pool's ``PoolLoad`` while submitted and not done, so
+* Every session's jobs are counted on the pool's ``PoolLoad`` while awaited, so
   optional work (a partial only the LLM's head start wants) can wait for a pool nobody else needs.
 """
 
@@ -24,8 +24,9 @@ import numpy as np
 
 
 class PoolLoad:
-    """Jobs submitted to a shared pool and not done yet, over every session. Counted on the event
-    loop, where jobs are submitted and awaited, so it needs no lock."""
+    """Jobs submitted to a shared pool and still awaited, over every session. A job cancelled
+    while it runs stops counting at once, though its worker may finish the Whisper window it is
+    on. Counted on the event loop, where jobs are submitted and awaited, so it needs no lock."""
 
     def __init__(self) -> None:
         self.jobs = 0
