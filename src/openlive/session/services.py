@@ -82,14 +82,13 @@ class SessionServices:
     context_tokens: int = 8192
     """The model's context window per session (what the engine gives one conversation)."""
     clock: Clock = MONOTONIC
+    """Every time-based rule of a session reads this clock (unit tests pass a fake one)."""
     voice_llm: LLMEngine | None = None
     """Answers audio sessions instead of ``llm`` (a faster model on a slow CPU); None: ``llm``."""
+    turn_stall_s: float = DEFAULT_STALL_S
+    """The watchdog's bound: a generating reply that makes no progress this long is ended."""
 
     def llm_for(self, modality: str) -> LLMEngine:
         if modality == "AUDIO" and self.voice_llm is not None:
             return self.voice_llm
         return self.llm
-
-    """Every time-based rule of a session reads this clock (unit tests pass a fake one)."""
-    turn_stall_s: float = DEFAULT_STALL_S
-    """The watchdog's bound: a generating reply that makes no progress this long is ended."""

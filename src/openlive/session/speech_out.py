@@ -255,6 +255,13 @@ class SpeechOutput:
             return
         # Only a clause that took longer to make than to play means synthesis cannot keep up;
         # a gap after a short first clause is expected and does not switch voices mid-reply.
+        # The first clause is never the judge: it is the shortest, so the engine's fixed cost
+        # weighs most in it, and no audio plays ahead that it had to keep up with. Beside the
+        # decoding LLM on 2 cores, Kokoro's 2-word first clause took about as long as its own
+        # audio in 5 of 18 turns and handed replies to the fast voice that later clauses would
+        # have kept in the voice asked for.
+        if not self.clauses:
+            return
         audio_s = samples / OUTPUT_RATE
         if synthesis_s > audio_s:
             log.warning(
