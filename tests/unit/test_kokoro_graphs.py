@@ -21,7 +21,8 @@ from openlive.engines.asr import WhisperASR
 from openlive.engines.tts.base import SAMPLE_RATE, TTSError
 from openlive.engines.tts.calibrate import (
     DEFAULT_FIRST_CLAUSE_WORDS,
-    FIRST_CLAUSE_RANGE,
+    REAL_TIME_BUDGET,
+    SHORTEST_FIRST_CLAUSE,
     Candidate,
     Fit,
     Timing,
@@ -149,7 +150,7 @@ def test_explicit_settings_are_the_only_candidate(graphs: dict[str, KokoroTTS]) 
     for graph, engine in graphs.items():
         assert engine.choice == Candidate(graph, 1)
         assert [t.candidate for t in engine.timings] == [Candidate(graph, 1)]
-        assert FIRST_CLAUSE_RANGE[0] <= engine.first_clause_words <= FIRST_CLAUSE_RANGE[1]
+        assert engine.first_clause_words == SHORTEST_FIRST_CLAUSE
         assert f"{graph}/1t chosen" in engine.explain()
 
 
@@ -211,7 +212,7 @@ def test_graphs_compare_by_cpu_time_and_a_second_thread_must_earn_its_core() -> 
     assert keep_threads(int8, None) is int8
 
 
-def test_the_first_clause_is_as_short_as_the_speed_allows() -> None:
+def test_a_measured_first_clause_is_the_shortest_at_any_speed() -> None:
     def fit(fixed: float, per_word: float) -> Fit:
         # Kokoro's audio: about 0.45 s of pads plus 0.24 s a word.
         return Fit.of(
@@ -219,21 +220,12 @@ def test_the_first_clause_is_as_short_as_the_speed_allows() -> None:
             (8, Timing(Candidate("int8", 1), fixed + 8 * per_word, 0.45 + 8 * 0.24)),
         )
 
-    quick, slow, hopeless = fit(0.05, 0.03), fit(0.6, 0.12), fit(2.0, 0.5)
-    shortest, longest = FIRST_CLAUSE_RANGE
-    assert first_clause_words(quick) == shortest
-    assert first_clause_words(slow) == 5  # the first length within the budget (0.73)
-    # Out of the budget's reach: a longer clause only where it is clearly safer.
-    # On a 2-core AVX2 EPYC in a slow hour: 0.42 s + 0.21 s a word (one thread): the factor is
-    # 0.92 at 2 words and at 8, so 8 words would only add 1.25 s of waiting.
-    flat = fit(0.42, 0.21)
-    assert max(flat.rtf(w) for w in range(shortest, longest + 1)) < 1
-    assert first_clause_words(flat) == shortest
-    # A fixed cost far heavier than Kokoro's pauses: 2 words at 1.33, 6 at 0.91, 8 at 0.83.
-    steep = fit(1.0, 0.12)
-    assert first_clause_words(steep) == 7  # 0.86: within 5 % of the safest; 6 is not
-    # Slower than real time at every length: the fast voice takes over whatever the length.
-    assert first_clause_words(hopeless) == shortest
+    # Quick; within the budget only from 5 words; flat (the AVX2 EPYC in a slow hour: 0.92 at 2
+    # words and at 8); a fixed cost far heavier than the pauses; slower than real time.
+    speeds = [fit(0.05, 0.03), fit(0.6, 0.12), fit(0.42, 0.21), fit(1.0, 0.12), fit(2.0, 0.5)]
+    assert fit(0.6, 0.12).rtf(2) > REAL_TIME_BUDGET >= fit(0.6, 0.12).rtf(5)
+    for speed in speeds:
+        assert first_clause_words(speed) == SHORTEST_FIRST_CLAUSE
     assert first_clause_words(None) == DEFAULT_FIRST_CLAUSE_WORDS
 
 

@@ -10,9 +10,12 @@ Graphs are compared on one thread by the CPU time of the synthesizing thread (on
 one-thread session on the caller), which other processes on a busy machine barely disturb; a
 second thread is then tried on the winner, by wall time, only where the LLM leaves a core free.
 
-The first clause is spoken as soon as it is made, so its length trades first-audio latency
-against the risk of a clause taking longer to make than to play (which switches the reply to the
-fast voice, speech_out.py). This module only decides; the timing is done by the engine."""
+The first clause is what the user waits for, so once Kokoro has been measured it is always the
+shortest a clause may be. A longer one would only trade a certain wait before the reply for a
+possible pause after its first words, and the pause is the lesser evil: the first clause no
+longer decides the fast-voice fallback (speech_out.py). The measured speed sets how long each
+later clause may grow instead, so that it is made while the one before it plays. This module
+only decides; the timing is done by the engine."""
 
 from __future__ import annotations
 
@@ -21,22 +24,23 @@ from dataclasses import dataclass
 GRAPHS = ("int8", "float")
 GRAPH_SETTINGS = ("auto", *GRAPHS)
 
-DEFAULT_FIRST_CLAUSE_WORDS = 4
-FIRST_CLAUSE_RANGE = (2, 8)
+DEFAULT_FIRST_CLAUSE_WORDS = 4  # an engine not measured (yet)
+# The first clause of a measured engine. One word alone is clipped: Kokoro gives a clause its own
+# sentence prosody. On a 2-core AVX2 EPYC a 2-word clause is made in 0.6-0.7 s; where a slow hour
+# of that VM once had the warm-up pick 6 words, the first audio came 1.7-2.6 s after the first
+# token.
+SHORTEST_FIRST_CLAUSE = 2
 # Later clauses are capped so each is made while the one before it plays, but never below this
 # (shorter clauses sound choppy; where even this is out of reach, a gap is the lesser evil).
 NEXT_CLAUSE_MIN = 4
-# The LLM decodes the rest of the reply while the first clause is made, so synthesis then runs
-# slower than in the warm-up (which is timed by CPU time on one thread): budget only this share
-# of the clause's own audio for it, so that it stays clear of the fast-voice fallback (at 1).
+# The LLM decodes the rest of the reply while a clause is made, so synthesis then runs slower
+# than in the warm-up: budget only this share of the audio ahead of a later clause for making
+# it, so that it stays clear of the fast-voice fallback (at 1).
 REAL_TIME_BUDGET = 0.75
-# Where no length meets that budget, a longer first clause is worth its wait only while it is
-# clearly safer: take the shortest whose real-time factor is within this share of the safest's.
-# (Kokoro's audio has ~0.5 s of pauses around every clause, so its factor is often nearly flat:
-# 8 words then cost a second more of waiting for a clause no safer than 2.)
-NEARLY_AS_SAFE = 1.05
 # A second thread must cut the wall time at least this much to be kept: a thread that barely
-# helps alone costs more when the LLM or ASR wants the core back.
+# helps alone costs more when the LLM or ASR wants the core back. The engine times it twice and
+# keeps the faster run, since one run in a busy moment of a VM decided it wrongly: 0.89 s against
+# 1.05 s on one thread, where the same pair measured 0.71 s against 0.95 s idle (2-core EPYC).
 THREAD_GAIN = 0.85
 
 
@@ -105,8 +109,8 @@ def keep_threads(one: Timing, two: Timing | None) -> Timing:
 @dataclass(frozen=True)
 class Fit:
     """Synthesis and audio seconds as a fixed part plus a part per word, from two timings (their
-    ``cost_s``: on one thread the CPU time, so a busy machine at start does not lengthen the
-    first clause for good; REAL_TIME_BUDGET leaves the room for the LLM decoding meanwhile)."""
+    ``cost_s``: on one thread the CPU time, so a busy machine at start does not shorten the
+    later clauses for good; REAL_TIME_BUDGET leaves the room for the LLM decoding meanwhile)."""
 
     synth_fixed: float
     synth_per_word: float
@@ -132,30 +136,17 @@ class Fit:
 
 
 def first_clause_words(fit: Fit | None) -> int:
-    """The fewest words whose clause is made well within its own playing time (see
-    REAL_TIME_BUDGET). Where none is, the fewest whose clause is nearly as safe as the safest
-    length's (NEARLY_AS_SAFE), if that one is made within its playing time at all; else the
-    fewest, since the fast voice takes the rest of the reply whatever the length, and the first
-    sound is all there is left to win. The default when nothing was measured."""
-    if fit is None:
-        return DEFAULT_FIRST_CLAUSE_WORDS
-    low, high = FIRST_CLAUSE_RANGE
-    lengths = range(low, high + 1)
-    for words in lengths:
-        if fit.rtf(words) <= REAL_TIME_BUDGET:
-            return words
-    safest = min(fit.rtf(words) for words in lengths)
-    if safest > 1:
-        return low
-    return next(words for words in lengths if fit.rtf(words) <= safest * NEARLY_AS_SAFE)
+    """The shortest clause once the engine has been measured (module docstring); the default
+    when nothing was."""
+    return DEFAULT_FIRST_CLAUSE_WORDS if fit is None else SHORTEST_FIRST_CLAUSE
 
 
 def next_clause_words(fit: Fit | None, previous_words: int) -> int | None:
     """The most words a later clause may hold so that it is made while the clause before it
-    (``previous_words`` long) plays, within REAL_TIME_BUDGET of that audio, as the first clause
-    is; at least NEXT_CLAUSE_MIN. None (no cap) when nothing was measured. A clause that grows
-    past its cap is cut at a word boundary (tts/text.py): clauses grow as the audio queued
-    ahead of them does, instead of one long clause leaving the listener in silence."""
+    (``previous_words`` long) plays, within REAL_TIME_BUDGET of that audio; at least
+    NEXT_CLAUSE_MIN. None (no cap) when nothing was measured. A clause that grows past its cap
+    is cut at a word boundary (tts/text.py): clauses grow as the audio queued ahead of them
+    does, instead of one long clause leaving the listener in silence."""
     if fit is None or fit.synth_per_word <= 0:
         return None
     playing_s = fit.audio_fixed + fit.audio_per_word * max(previous_words, 1)
