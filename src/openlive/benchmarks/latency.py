@@ -17,9 +17,15 @@ the microphone kept open (silence) while the reply plays, like a real client. Wh
 starts the server itself it also reads the server's per-turn traces, to say where the time went
 (endpointing, ASR, LLM, TTS).
 
-``--baseline CHECKOUT`` runs another checkout's server first, then this one, with the same clips,
+``--baseline CHECKOUT`` runs another checkout's server beside this one, with the same clips,
 and prints p50/p95 of both and new/old; ``--picture PATH.svg`` draws the runs (picture.py);
 ``--compare A.json B.json`` does both from earlier ``--json`` outputs, without running anything.
+
+Both servers run at once and take turns, one session each per round (old, new, then new, old...),
+and the barge-ins and false alarms come last in the same order: a machine whose speed drifts
+while the bench runs (a VM's did by up to 1.7x within an hour) then slows both alike, where
+running one server after the other gave the drift to one of them. Only the server in a session
+is busy; the other idles (no model runs without a session).
 """
 
 from __future__ import annotations
@@ -131,7 +137,12 @@ async def run_benchmark(
     barge_ins: int,
     max_tokens: int,
     backchannels: list[Clip] | None = None,
+    results: Results | None = None,
+    ask_each: bool = True,
 ) -> Results:
+    """One session against ``base_url``: each clip asked in turn (unless not ``ask_each``), then
+    the barge-ins and the false alarms (which ask clips too); what it measures is added to
+    ``results`` (a new one by default)."""
     from google import genai
     from google.genai import types
 
@@ -143,12 +154,12 @@ async def run_benchmark(
         max_output_tokens=max_tokens,
         system_instruction="You are a helpful voice assistant. Answer in one or two sentences.",
     )
-    results = Results()
+    results = results if results is not None else Results()
     async with client.aio.live.connect(model="gemini-live-2.5-flash", config=config) as session:
         mic = Microphone(session)
         sender = asyncio.create_task(mic.run())
         try:
-            for clip in clips:
+            for clip in clips if ask_each else []:
                 mic.say(clip)
                 first_audio = None
                 speaker = Speaker()
@@ -299,6 +310,18 @@ def cpu_description() -> str:
     return f"{model}, {os.cpu_count()} CPUs, {isa}"
 
 
+@dataclass
+class Leg:
+    """A server under test, up for the whole bench, and what its sessions measured so far."""
+
+    target: Target
+    url: str
+    bundle: Path | None  # its CA bundle, for the client; None: the environment's
+    health: dict[str, Any]
+    log: Path | None  # its log, when the bench started it
+    results: Results = field(default_factory=Results)
+
+
 def measure(
     target: Target,
     args: Any,
@@ -307,37 +330,81 @@ def measure(
     backchannels: list[Clip] | None = None,
 ) -> dict:
     """One benchmark run against ``target``: the summary ``--json`` prints."""
+    return measure_side_by_side([target], args, clips, interruptions, backchannels)[0]
+
+
+def measure_side_by_side(
+    targets: list[Target],
+    args: Any,
+    clips: list[Clip],
+    interruptions: list[Clip],
+    backchannels: list[Clip] | None = None,
+) -> list[dict]:
+    """Every target up at once, taking turns round by round (module docstring); a summary each."""
     with contextlib.ExitStack() as stack:
-        log = None
-        url = target.url
-        if url is None:
-            console = Console(stderr=True)
-            url, bundle, health, log = stack.enter_context(
-                own_server(args.server_args, 300, console, target.openlive)
-            )
-            # For this run's client only: the next server must not inherit a deleted bundle.
-            stack.callback(_restore_env, "SSL_CERT_FILE", os.environ.get("SSL_CERT_FILE"))
-            os.environ["SSL_CERT_FILE"] = str(bundle)
-        else:
-            health = httpx.get(f"{url}/healthz", verify=False).json()
-        results = asyncio.run(
+        legs = [_start(target, args, stack) for target in targets]  # one at a time: warm-ups
+        for round_ in range(args.rounds):
+            for leg in legs if round_ % 2 == 0 else legs[::-1]:
+                print(f"{leg.target.label}, round {round_ + 1}", file=sys.stderr)
+                _session(leg, clips, [], 0, args.max_tokens)
+        if args.barge_ins or backchannels:
+            for leg in legs if args.rounds % 2 == 0 else legs[::-1]:
+                print(f"{leg.target.label}, barge-ins and false alarms", file=sys.stderr)
+                _session(leg, clips, interruptions, args.barge_ins, args.max_tokens, backchannels)
+        return [_summary(leg) for leg in legs]  # before the logs are deleted
+
+
+def _start(target: Target, args: Any, stack: contextlib.ExitStack) -> Leg:
+    if target.url is not None:
+        health = httpx.get(f"{target.url}/healthz", verify=False).json()
+        return Leg(target, target.url, None, health, None)
+    console = Console(stderr=True)
+    url, bundle, health, log = stack.enter_context(
+        own_server(args.server_args, 300, console, target.openlive)
+    )
+    return Leg(target, url, bundle, health, log)
+
+
+def _session(
+    leg: Leg,
+    clips: list[Clip],
+    interruptions: list[Clip],
+    barge_ins: int,
+    max_tokens: int,
+    backchannels: list[Clip] | None = None,
+) -> None:
+    """One session of ``leg``: the clips as turns, or (with barge-ins or backchannels) only
+    those, which ask the clips themselves."""
+    saved = os.environ.get("SSL_CERT_FILE")
+    if leg.bundle is not None:  # this session's client only
+        os.environ["SSL_CERT_FILE"] = str(leg.bundle)
+    try:
+        asyncio.run(
             run_benchmark(
-                url,
-                clips * args.rounds,
+                leg.url,
+                clips,
                 interruptions,
-                args.barge_ins,
-                args.max_tokens,
+                barge_ins,
+                max_tokens,
                 backchannels,
+                leg.results,
+                ask_each=not (barge_ins or backchannels),
             )
         )
-        hits = misses = 0
-        if log is not None:
-            text = log.read_text(errors="replace")
-            results.server_turns = turn_traces(text)
-            results.stages_ms = stage_lists(results.server_turns)
-            hits, misses = text.count("speculation: hit"), text.count("speculation: miss")
+    finally:
+        _restore_env("SSL_CERT_FILE", saved)
+
+
+def _summary(leg: Leg) -> dict:
+    results, health = leg.results, leg.health
+    hits = misses = 0
+    if leg.log is not None:
+        text = leg.log.read_text(errors="replace")
+        results.server_turns = turn_traces(text)
+        results.stages_ms = stage_lists(results.server_turns)
+        hits, misses = text.count("speculation: hit"), text.count("speculation: miss")
     return {
-        "label": target.label,
+        "label": leg.target.label,
         "machine": {"cpus": os.cpu_count()},
         "llm": health.get("voice_llm") or health.get("llm"),
         "cpu": cpu_description(),
@@ -481,11 +548,8 @@ def _run_targets(args: Any, console: Console) -> list[dict]:
         file=sys.stderr,
     )
 
-    summaries = []
-    for target in targets:
-        console.print(f"[bold]{target.label}[/]")
-        summary = measure(target, args, clips, interruptions, backchannels)
-        summaries.append(summary)
+    summaries = measure_side_by_side(targets, args, clips, interruptions, backchannels)
+    for summary in summaries:
         Console(stderr=args.json).print(summary_table(summary))
     return summaries
 

@@ -249,7 +249,9 @@ class Listener:
                     await self._suspect_barge_in()
             case EndOfTurnCandidate(candidate_id=candidate, audio=audio):
                 # Start recognition now, speculatively, so it overlaps the turn decision.
-                recognised = self._speculative[candidate] = self._spawn(self._recognise(audio))
+                recognised = self._speculative[candidate] = self._spawn(
+                    self._recognise_candidate(candidate, audio)
+                )
                 # The words' signal, when asked, has the LLM first: the turn's end waits on it,
                 # and a guess prefilling beside it slowed it past its 1.2 s wait on 2 cores.
                 words_settled = asyncio.Event()
@@ -386,6 +388,13 @@ class Listener:
         finally:
             decoder.close()
         return await self._recognise(samples) if len(samples) >= INPUT_RATE // 10 else ""
+
+    async def _recognise_candidate(self, candidate: int, audio: np.ndarray) -> str:
+        started = self._clock.now()
+        text = await self._recognise(audio)
+        elapsed_ms = (self._clock.now() - started) * 1000
+        log.debug("candidate %d: heard %r in %.0f ms", candidate, text[-40:], elapsed_ms)
+        return text
 
     async def _recognise(self, audio: np.ndarray) -> str:
         transcript = await self._recognition.transcribe(audio, self._language)
