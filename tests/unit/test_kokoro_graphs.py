@@ -207,7 +207,8 @@ def test_graphs_compare_by_cpu_time_and_a_second_thread_must_earn_its_core() -> 
     # Wall time says int8 (the float run was interrupted by another process); CPU time float.
     int8, flt = _timing("int8", 1, 0.5, cpu_s=0.45), _timing("float", 1, 0.6, cpu_s=0.3)
     assert cheapest([int8, flt]) is flt
-    assert keep_threads(int8, _timing("int8", 2, 0.475)) is int8  # 5 % faster: not worth it
+    assert keep_threads(int8, _timing("int8", 2, 0.49)) is int8  # 2 % faster: noise
+    assert keep_threads(int8, _timing("int8", 2, 0.45)).candidate == Candidate("int8", 2)
     assert keep_threads(int8, _timing("int8", 2, 0.30)).candidate == Candidate("int8", 2)
     assert keep_threads(int8, None) is int8
 

@@ -37,11 +37,14 @@ NEXT_CLAUSE_MIN = 4
 # than in the warm-up: budget only this share of the audio ahead of a later clause for making
 # it, so that it stays clear of the fast-voice fallback (at 1).
 REAL_TIME_BUDGET = 0.75
-# A second thread must cut the wall time at least this much to be kept: a thread that barely
-# helps alone costs more when the LLM or ASR wants the core back. The engine times it twice and
-# keeps the faster run, since one run in a busy moment of a VM decided it wrongly: 0.89 s against
-# 1.05 s on one thread, where the same pair measured 0.71 s against 0.95 s idle (2-core EPYC).
-THREAD_GAIN = 0.85
+# A second thread must cut the wall time at least this much to be kept: beyond the noise of one
+# warm-up, since a thread that does not help costs when ASR wants the core (the LLM yields it:
+# engines/priority.py). The engine times it twice and keeps the faster run. On a 2-core EPYC VM
+# two threads made a 2-word clause in 0.71 s against 0.95 s idle, 0.73 against 1.01 beside a
+# busy nice-19 process; but in busy moments of that VM the warm-up measured
+# 0.89 against 1.05 s and 1.01 against 1.12 s, and a bar at 0.85 then kept one thread, and the
+# first audio of every reply came ~0.2 s later for the server's life.
+THREAD_GAIN = 0.95
 
 
 @dataclass(frozen=True)
