@@ -57,10 +57,12 @@ class Settings(BaseSettings):
     """CPU threads for reading the prompt (prefill) on the embedded LLM; 0 = automatic: all the
     cores (up to 8). Prefill runs before this reply's speech starts, so it does not fight the
     TTS for the cores the way decoding does, and it is most of a larger model's first token."""
-    llm_nice: int = 5
+    llm_nice: int = 10
     """How many Linux nice levels below the rest of the server the embedded LLM's threads run:
     when the event loop, recognition or synthesis want a core the LLM is using, they get it
-    first, and an idle CPU is still the LLM's alone (engines/priority.py). 0: the same priority."""
+    first, and an idle CPU is still the LLM's alone (engines/priority.py). 0: the same priority.
+    At 10 the LLM keeps about a tenth of a contended core (19 would leave it almost none, and
+    measured no faster: docs/design.md)."""
     voice_llm: str = "auto"
     """The LLM of voice sessions: ``auto`` (measured at start: the default model if it writes a
     spoken answer's first words fast enough on this CPU, else the packaged 0.5B; see

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from openlive.audio.pcm import OUTPUT_RATE
+from openlive.engines.llm import ChatDelta
 from openlive.session import SpeechServices
 
 from .session_fakes import WORD_S, Bench, InlineExecutor, ScriptedASR, ScriptedLLM, WordTTS
@@ -97,6 +98,38 @@ async def test_the_first_tenth_of_a_second_over_the_reply_pauses_it():
         await sound(bench, 0.064, loud=True)  # 128 ms: past the 96 ms onset
         assert bench.kinds().count("interrupted") == 1
         assert "turnComplete" not in bench.kinds()  # paused, not cut, until it is speech
+
+
+class LateSecondClause(ScriptedLLM):
+    """Writes "One two." at once and the rest three seconds later on the session's clock: the
+    first clause plays out and the listener waits for the next (a gap inside the reply)."""
+
+    clock: Any = None
+
+    async def stream(self, request: Any) -> Any:
+        self.requests.append(request)
+        yield ChatDelta(text="One two.\n")  # a line break ends the clause at once
+        await self.clock.sleep(3.0)
+        yield ChatDelta(text="Three four five six.")
+
+
+async def test_sound_while_the_reply_waits_for_its_next_clause_pauses_it():
+    asr = ScriptedASR("count to six", "stop please")
+    llm = LateSecondClause()
+    async with Bench(AUTO_AUDIO_SETUP, llm, speech=services(asr)) as bench:
+        llm.clock = bench.clock
+        await sound(bench, 0.5, loud=True)
+        await sound(bench, 0.3, loud=False)  # the turn ends: "One two." (1 s) plays
+        assert "audio" in bench.kinds()
+        await sound(bench, 1.5, loud=False)  # played out; the rest is not written yet
+        await sound(bench, 0.128, loud=True)  # past the 96 ms onset, short of speech (224 ms)
+        assert bench.kinds().count("interrupted") == 1
+        await sound(bench, 4.0, loud=False)  # a cough: the rest is spoken when it is written
+        assert bench.kinds().count("turnComplete") == 1
+        assert bench.history() == [
+            ("user", "count to six"),
+            ("assistant", "One two.\nThree four five six."),  # the model's own text
+        ]
 
 
 async def test_speech_that_goes_on_cuts_the_reply_where_playback_stopped():

@@ -8,8 +8,9 @@ and it reads a prompt on every core. When both want a core, the one a user is wa
 should get it at once; when nobody else wants it, the LLM should have the whole machine.
 
 A lower CPU priority for the LLM's threads says exactly that, and costs it nothing on an idle
-CPU: Linux shares a contended core by weight (nice 5 weighs about a third of nice 0), and a
-woken thread of higher weight preempts a running one of lower weight sooner.
+CPU: Linux shares a contended core by weight (nice 5 weighs about a third of nice 0, nice 10
+about a tenth), and a woken thread of higher weight preempts a running one of lower weight
+sooner.
 
 Rules:
 

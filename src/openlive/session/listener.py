@@ -241,6 +241,7 @@ class Listener:
             case SpeechStarted():
                 self._reset_transcript()
                 self._overlapped_reply = self._barge_in is not None or self._model_is_audible()
+                log.debug("speech started (over the reply: %s)", self._overlapped_reply)
                 if not self._overlapped_reply:
                     await self._confirm_barge_in()
                 elif self._barge_in is None:
@@ -287,7 +288,8 @@ class Listener:
             # Sound starting over the reply, or the reply starting (or resuming) over speech.
             onset = endpointer.onset_ms() >= self._barge_in_onset_ms
             voiced_now = endpointer.in_speech and not endpointer.pause_ms()
-            if self._model_is_audible() and (onset or voiced_now):
+            if (onset or voiced_now) and self._model_is_audible():
+                log.debug("sound over the reply (%.0f ms of it): paused", endpointer.onset_ms())
                 await self._suspect_barge_in()
             return
         if self._barge_in is not BargeIn.SUSPECTED:

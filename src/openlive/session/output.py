@@ -37,7 +37,8 @@ class ReplyOutput(Protocol):
         ...
 
     def is_audible(self, now: float) -> bool:
-        """Whether the client is playing our audio at ``now``."""
+        """Whether the user is hearing the reply at ``now``: its audio plays, or more of it is
+        coming after what has played (sound from the user then is over the reply)."""
         ...
 
     def spoken_text(self) -> str:

@@ -85,6 +85,7 @@ class SpeechOutput:
         self.clauses: list[SpokenClause] = []
         self.fell_back = False
         self.first_audio_at: float | None = None
+        self._making = False  # deliver() runs: more of the reply may come
         self.paused = False
         self._resumed = asyncio.Event()
         self._queued: list[Outgoing] = []  # audio messages that may not be sent yet
@@ -121,9 +122,13 @@ class SpeechOutput:
                 if text:
                     await self._speak_clause(SpokenClause(text, kind, step))
 
-        async with asyncio.TaskGroup() as group:
-            group.create_task(split())
-            group.create_task(synthesize())
+        self._making = True
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(split())
+                group.create_task(synthesize())
+        finally:
+            self._making = False
 
     async def _speak_clause(self, clause: SpokenClause) -> None:
         loop = asyncio.get_running_loop()
@@ -292,7 +297,11 @@ class SpeechOutput:
         return self.playback.end_time()
 
     def is_audible(self, now: float) -> bool:
-        return self.playback.is_playing(now)
+        """The user hears the reply now, or has heard its start and waits for its next clause
+        (a clause made after the one before it played out): sound from them in that gap is
+        them talking over the reply, and pauses it as at once as it would mid-clause."""
+        between_clauses = self._making and self.first_audio_at is not None
+        return self.playback.is_playing(now) or between_clauses
 
     def spoken_text(self) -> str:
         return " ".join(clause.text for clause in self.clauses)
