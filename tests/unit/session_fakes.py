@@ -24,6 +24,9 @@ from openlive.engines.llm.tool_calling import NativeToolCalling
 from openlive.protocol.codec import decode_client_message, encode_server_message
 from openlive.protocol.routing import Route, Surface
 from openlive.session import Close, LiveSession, SessionServices, SpeechServices
+from openlive.session.outbox import Outgoing
+from openlive.session.pieces import ModelText
+from openlive.session.speech_out import SpeechOutput
 
 # -- time -------------------------------------------------------------------------------------
 
@@ -360,3 +363,36 @@ def with_tools(setup: dict[str, Any], *declarations: dict[str, Any]) -> dict[str
 
 LOOKUP = {"name": "lookup", "description": "look something up"}
 BACKGROUND = {"name": "remind", "description": "set a reminder", "behavior": "NON_BLOCKING"}
+
+
+async def model_pieces(*texts: str) -> AsyncIterator[ModelText]:
+    """The model's text of one reply, piece by piece, as SpeechOutput.deliver takes it."""
+    for text in texts:
+        yield ModelText(text, step=0)
+
+
+def speech_output(
+    tts: Any,
+    fast: WordTTS | None,
+    *,
+    clock: FakeClock | None = None,
+    sent: list[Any] | None = None,
+    transcribe: bool = False,
+) -> SpeechOutput:
+    """A reply's SpeechOutput alone, in voice "Puck"; what it emits is appended to ``sent``."""
+
+    def emit(message: Any) -> Outgoing:
+        if sent is not None:
+            sent.append(message)
+        return Outgoing(message)
+
+    return SpeechOutput(
+        tts=tts,
+        fast_tts=fast,
+        voice="Puck",
+        language=None,
+        executor=InlineExecutor(),
+        emit=emit,
+        clock=clock or FakeClock(),
+        transcribe=transcribe,
+    )

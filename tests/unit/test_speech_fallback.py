@@ -3,16 +3,9 @@ longer to make than to play. The first clause never decides it (speech_out.py)."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import numpy as np
 
-from openlive.protocol.server_messages import ServerMessage
-from openlive.session.outbox import Outgoing
-from openlive.session.pieces import ModelText
-from openlive.session.speech_out import SpeechOutput
-
-from .session_fakes import WORD_S, FakeClock, InlineExecutor, WordTTS
+from .session_fakes import WORD_S, FakeClock, WordTTS, model_pieces, speech_output
 
 
 class TimedWords(WordTTS):
@@ -31,34 +24,14 @@ class TimedWords(WordTTS):
         return audio
 
 
-async def pieces(*texts: str) -> AsyncIterator[ModelText]:
-    for text in texts:
-        yield ModelText(text, step=0)
-
-
-def speaker(tts: WordTTS, fast: WordTTS, clock: FakeClock) -> SpeechOutput:
-    def emit(message: ServerMessage) -> Outgoing:
-        return Outgoing(message)
-
-    return SpeechOutput(
-        tts=tts,
-        fast_tts=fast,
-        voice="Puck",
-        language=None,
-        executor=InlineExecutor(),
-        emit=emit,
-        clock=clock,
-    )
-
-
 REPLY = ("Hello there my friend. ", "How are you today? ", "I am fine, thanks.")
 
 
 async def test_a_first_clause_slower_than_its_audio_keeps_the_voice() -> None:
     clock = FakeClock()
     quality, fast = TimedWords(clock, [1.3, 0.5]), WordTTS()
-    output = speaker(quality, fast, clock)
-    await output.deliver(pieces(*REPLY))
+    output = speech_output(quality, fast, clock=clock)
+    await output.deliver(model_pieces(*REPLY))
 
     assert not output.fell_back
     assert fast.spoken == []
@@ -68,8 +41,8 @@ async def test_a_first_clause_slower_than_its_audio_keeps_the_voice() -> None:
 async def test_a_later_clause_slower_than_its_audio_hands_the_rest_to_the_fast_voice() -> None:
     clock = FakeClock()
     quality, fast = TimedWords(clock, [0.5, 1.3]), WordTTS()
-    output = speaker(quality, fast, clock)
-    await output.deliver(pieces(*REPLY))
+    output = speech_output(quality, fast, clock=clock)
+    await output.deliver(model_pieces(*REPLY))
 
     assert output.fell_back
     assert quality.spoken == ["Hello there my friend.", "How are you today?"]

@@ -10,11 +10,9 @@ from collections.abc import AsyncIterator
 import numpy as np
 
 from openlive.protocol.server_messages import ServerMessage
-from openlive.session.outbox import Outgoing
-from openlive.session.pieces import ModelText
-from openlive.session.speech_out import CHUNK_SAMPLES, SpeechOutput
+from openlive.session.speech_out import CHUNK_SAMPLES
 
-from .session_fakes import FakeClock, InlineExecutor, WordTTS
+from .session_fakes import WordTTS, model_pieces, speech_output
 
 
 class StreamingWords:
@@ -47,28 +45,6 @@ class StreamingWords:
                 yield np.full(size, 7, dtype=np.int16)
 
 
-async def pieces(*texts: str) -> AsyncIterator[ModelText]:
-    for text in texts:
-        yield ModelText(text, step=0)
-
-
-def speaker(tts: object, fast: WordTTS | None, sent: list[ServerMessage]) -> SpeechOutput:
-    def emit(message: ServerMessage) -> Outgoing:
-        sent.append(message)
-        return Outgoing(message)
-
-    return SpeechOutput(
-        tts=tts,  # type: ignore[arg-type]
-        fast_tts=fast,
-        voice="Puck",
-        language=None,
-        executor=InlineExecutor(),
-        emit=emit,
-        clock=FakeClock(),
-        transcribe=True,
-    )
-
-
 def audio_sizes(sent: list[ServerMessage]) -> list[int]:
     sizes = []
     for message in sent:
@@ -83,8 +59,8 @@ def audio_sizes(sent: list[ServerMessage]) -> list[int]:
 async def test_streamed_chunks_go_out_as_they_come_in_short_messages() -> None:
     sent: list[ServerMessage] = []
     tts = StreamingWords()
-    output = speaker(tts, WordTTS(), sent)
-    await output.deliver(pieces("Hello there my friend. ", "How are you today?"))
+    output = speech_output(tts, WordTTS(), sent=sent, transcribe=True)
+    await output.deliver(model_pieces("Hello there my friend. ", "How are you today?"))
 
     assert tts.streamed == ["Hello there my friend.", "How are you today?"]
     assert output.spoken_text() == "Hello there my friend. How are you today?"
@@ -100,8 +76,8 @@ async def test_streamed_chunks_go_out_as_they_come_in_short_messages() -> None:
 async def test_a_stream_that_fails_before_audio_falls_back_to_the_fast_voice() -> None:
     sent: list[ServerMessage] = []
     fast = WordTTS()
-    output = speaker(StreamingWords(fail=True), fast, sent)
-    await output.deliver(pieces("Hello there my friend. ", "How are you today?"))
+    output = speech_output(StreamingWords(fail=True), fast, sent=sent, transcribe=True)
+    await output.deliver(model_pieces("Hello there my friend. ", "How are you today?"))
 
     assert output.fell_back
     assert fast.spoken == ["Hello there my friend.", "How are you today?"]

@@ -502,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
         summaries = []
         runs = load_runs(args.compare)
     else:
-        summaries = _run_targets(args, console)
+        summaries = _run_targets(args)
         runs = [Run.from_json(summary, summary["label"]) for summary in summaries]
     if args.json:
         saved = summaries or [run.to_json() for run in runs]
@@ -522,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _run_targets(args: Any, console: Console) -> list[dict]:
+def _run_targets(args: Any) -> list[dict]:
     from ..assets import ensure_speech_assets
     from ..engines.tts.registry import create_tts_engine
     from ..settings import Settings

@@ -41,9 +41,9 @@ REAL_TIME_BUDGET = 0.75
 # warm-up, since a thread that does not help costs when ASR wants the core (the LLM yields it:
 # engines/priority.py). The engine times it twice and keeps the faster run. On a 2-core EPYC VM
 # two threads made a 2-word clause in 0.71 s against 0.95 s idle, 0.73 against 1.01 beside a
-# busy nice-19 process; but in busy moments of that VM the warm-up measured
-# 0.89 against 1.05 s and 1.01 against 1.12 s, and a bar at 0.85 then kept one thread, and the
-# first audio of every reply came ~0.2 s later for the server's life.
+# busy nice-19 process; but in busy moments of that VM the warm-up measured 0.89 against 1.05 s
+# and 1.01 against 1.12 s, a bar at 0.85 then kept one thread, and the first audio of every
+# reply came ~0.2 s later for the server's life.
 THREAD_GAIN = 0.95
 
 
